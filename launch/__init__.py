@@ -1,0 +1,1 @@
+"""The SMART App Launch client: tenants, discovery, authorize, token, refresh (no Flask)."""

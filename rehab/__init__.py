@@ -1,0 +1,1 @@
+"""The clinic's vocabulary and rules: goals, steps, reviews, measures. Standard library only."""

@@ -1,0 +1,1 @@
+"""The Flask app: factory, routes, the EHR gateway, write strategies, the SQL store, CLI."""
