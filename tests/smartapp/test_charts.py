@@ -1,0 +1,88 @@
+"""The trend chart: geometry for the SVG, a summary sentence and a table alternative."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pytest
+
+from smartapp.charts import Series, lookback_window, trend_chart
+
+START, END = date(2026, 1, 1), date(2026, 7, 1)
+
+
+def make_series(*readings: tuple[date, float], key: str = "peg", name: str = "PEG") -> Series:
+    return Series(key=key, name=name, readings=tuple(readings))
+
+
+def test_a_reading_at_the_start_sits_on_the_left_edge_and_the_top_of_the_scale_on_top() -> None:
+    chart = trend_chart([make_series((START, 10.0))], start=START, end=END)
+    point = chart.lines[0].points[0]
+    assert point.x == chart.left
+    assert point.y == chart.top
+
+
+def test_a_zero_at_the_end_sits_on_the_bottom_right_corner() -> None:
+    chart = trend_chart([make_series((END, 0.0))], start=START, end=END)
+    point = chart.lines[0].points[0]
+    assert (point.x, point.y) == (chart.right, chart.bottom)
+
+
+def test_readings_are_drawn_in_date_order_as_one_path() -> None:
+    chart = trend_chart(
+        [make_series((date(2026, 3, 1), 6.0), (date(2026, 2, 1), 8.0))], start=START, end=END
+    )
+    line = chart.lines[0]
+    assert [p.when for p in line.points] == [date(2026, 2, 1), date(2026, 3, 1)]
+    assert line.path.startswith("M")
+    assert line.path.count("L") == 1
+
+
+def test_readings_outside_the_window_are_left_out_of_drawing_and_table() -> None:
+    chart = trend_chart(
+        [make_series((date(2025, 6, 1), 9.0), (date(2026, 2, 1), 5.0))], start=START, end=END
+    )
+    assert [p.value for p in chart.lines[0].points] == [5.0]
+    assert [row.when for row in chart.rows] == [date(2026, 2, 1)]
+
+
+def test_values_beyond_the_scale_are_clamped_to_the_frame() -> None:
+    chart = trend_chart([make_series((START, 14.0), (END, -2.0))], start=START, end=END)
+    ys = [p.y for p in chart.lines[0].points]
+    assert ys == [chart.top, chart.bottom]
+
+
+def test_the_table_joins_series_by_date_newest_first() -> None:
+    nrs = make_series((date(2026, 2, 1), 7.0), (date(2026, 3, 1), 6.0), key="nrs", name="Pain")
+    peg = make_series((date(2026, 3, 1), 5.3))
+    chart = trend_chart([nrs, peg], start=START, end=END)
+    assert [(r.when, r.values) for r in chart.rows] == [
+        (date(2026, 3, 1), (6.0, 5.3)),
+        (date(2026, 2, 1), (7.0, None)),
+    ]
+    assert chart.names == ("Pain", "PEG")
+
+
+def test_the_summary_names_first_and_latest_values_of_each_series() -> None:
+    nrs = make_series((date(2026, 2, 1), 7.0), (date(2026, 5, 1), 4.0), key="nrs", name="Pain")
+    chart = trend_chart([nrs, make_series()], start=START, end=END)
+    assert "Pain: 2 readings, from 7 on 2026-02-01 to 4 on 2026-05-01." in chart.summary
+    assert "PEG: no readings." in chart.summary
+
+
+def test_a_chart_without_readings_says_it_is_empty() -> None:
+    assert trend_chart([make_series()], start=START, end=END).empty
+    assert not trend_chart([make_series((START, 1.0))], start=START, end=END).empty
+
+
+def test_month_ticks_are_few_and_inside_the_frame() -> None:
+    start, end = lookback_window(date(2026, 11, 23), 730)
+    chart = trend_chart([make_series()], start=start, end=end)
+    assert 3 <= len(chart.x_ticks) <= 7
+    assert all(chart.left <= t.pos <= chart.right for t in chart.x_ticks)
+    assert [t.label for t in chart.y_ticks] == ["0", "5", "10"]
+
+
+def test_a_window_that_does_not_move_forward_is_refused() -> None:
+    with pytest.raises(ValueError, match="must end after"):
+        trend_chart([make_series()], start=END, end=START)
