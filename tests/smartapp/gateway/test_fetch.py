@@ -1,0 +1,120 @@
+"""Parallel, paged searches: one wave per page depth, failures kept as missing words."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import pytest
+import responses
+from responses import matchers
+
+from smartapp.gateway.errors import FhirAuthError, FhirForbidden
+from smartapp.gateway.fetch import fetch_all, next_link
+from tests.smartapp.gateway.fakes import BASE, FakeTokens, make_client
+
+
+@dataclass(frozen=True)
+class Spec:
+    name: str
+    resource_type: str
+    params: tuple[tuple[str, str], ...]
+    words: str
+
+
+GOALS = Spec("goals", "Goal", (("patient", "p1"),), "goals")
+CONDITIONS = Spec("conditions", "Condition", (("patient", "p1"),), "conditions")
+OBS = Spec("observations", "Observation", (("patient", "p1"),), "pain scores")
+
+
+def bundle(*resources: dict[str, object], next_url: str | None = None) -> dict[str, object]:
+    links = [{"relation": "self", "url": f"{BASE}/x"}]
+    if next_url:
+        links.append({"relation": "next", "url": next_url})
+    return {
+        "resourceType": "Bundle",
+        "type": "searchset",
+        "link": links,
+        "entry": [{"resource": r, "search": {"mode": "match"}} for r in resources],
+    }
+
+
+@responses.activate
+def test_all_searches_of_one_page_take_one_round() -> None:
+    responses.get(f"{BASE}/Goal", json=bundle({"resourceType": "Goal", "id": "g1"}))
+    responses.get(f"{BASE}/Condition", json=bundle({"resourceType": "Condition", "id": "c1"}))
+    result = fetch_all(make_client(), (GOALS, CONDITIONS))
+    assert result.rounds == 1
+    assert result.requests == 2
+    assert [r["id"] for r in result.resources] == ["g1", "c1"]
+    assert result.missing == ()
+
+
+@responses.activate
+def test_next_links_are_followed_in_a_second_wave() -> None:
+    page2 = f"{BASE}/Observation?_page=2"
+    responses.get(
+        page2,
+        json=bundle({"resourceType": "Observation", "id": "o2"}),
+        match=[matchers.query_param_matcher({"_page": "2"})],
+    )
+    responses.get(
+        f"{BASE}/Observation",
+        json=bundle({"resourceType": "Observation", "id": "o1"}, next_url=page2),
+        match=[matchers.query_param_matcher({"patient": "p1"})],
+    )
+    responses.get(f"{BASE}/Goal", json=bundle())
+    result = fetch_all(make_client(), (OBS, GOALS))
+    assert result.rounds == 2
+    assert [r["id"] for r in result.resources] == ["o1", "o2"]
+    assert result.results[0].pages == 2
+
+
+@responses.activate
+def test_paging_stops_at_the_bound_and_says_so() -> None:
+    url = f"{BASE}/Observation?_page=n"
+    responses.get(url, json=bundle({"resourceType": "Observation", "id": "o"}, next_url=url))
+    result = fetch_all(make_client(), (Spec("o", "Observation", (("_page", "n"),), "o"),),
+                       max_pages=3)
+    assert result.rounds == 3
+    assert result.results[0].truncated is True
+    assert len(result.resources) == 1  # the same id on every page is kept once
+
+
+@responses.activate
+def test_a_failing_search_becomes_missing_words_and_the_rest_is_kept() -> None:
+    responses.get(f"{BASE}/Goal", json=bundle({"resourceType": "Goal", "id": "g1"}))
+    responses.get(f"{BASE}/Observation", status=403, json={"resourceType": "OperationOutcome"})
+    result = fetch_all(make_client(), (GOALS, OBS))
+    assert result.missing == ("pain scores",)
+    assert isinstance(result.results[1].error, FhirForbidden)
+    assert [r["id"] for r in result.resources] == ["g1"]
+
+
+@responses.activate
+def test_an_ended_launch_is_not_a_partial_context() -> None:
+    responses.get(f"{BASE}/Goal", status=401)
+    with pytest.raises(FhirAuthError):
+        fetch_all(make_client(FakeTokens()), (GOALS,))
+
+
+@responses.activate
+def test_included_resources_and_outcomes_are_not_matches() -> None:
+    body = bundle({"resourceType": "Goal", "id": "g1"})
+    body["entry"] += [  # type: ignore[operator]
+        {"resource": {"resourceType": "Condition", "id": "c9"}, "search": {"mode": "include"}},
+        {"resource": {"resourceType": "OperationOutcome"}, "search": {"mode": "outcome"}},
+    ]
+    responses.get(f"{BASE}/Goal", json=body)
+    result = fetch_all(make_client(), (GOALS,))
+    assert [r["id"] for r in result.resources] == ["g1"]
+
+
+@responses.activate
+def test_a_plain_read_spec_keeps_the_resource() -> None:
+    responses.get(f"{BASE}/Patient/p1", json={"resourceType": "Patient", "id": "p1"})
+    result = fetch_all(make_client(), (Spec("patient", "Patient/p1", (), "patient details"),))
+    assert [r["id"] for r in result.resources] == ["p1"]
+
+
+def test_next_link_is_none_without_one() -> None:
+    assert next_link({"resourceType": "Bundle", "link": [{"relation": "self", "url": "x"}]}) is None
