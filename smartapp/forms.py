@@ -1,0 +1,366 @@
+"""Flat HTML form fields <-> the ActionPlan JSON of `rehab`, with errors keyed by field.
+
+Field names are the JSON paths of `ActionPlan.from_dict` (`goals[0].steps[1].what`), so a
+`FieldError.path` names the field it belongs to and the page shows it beside that field. The
+form keeps every value exactly as typed: a plan that does not parse loses nothing.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+
+from rehab.errors import FieldError
+from rehab.plan import ActionPlan, FunctionalGoal
+
+MAX_GOALS = 5
+MAX_STEPS = 5
+MAX_VALUE = 2000  # characters kept per field; more than any field of the plan allows
+GAS_KEYS = ("-2", "-1", "0", "1", "2")
+STEP_KEYS = (
+    "what",
+    "how_much",
+    "when",
+    "how_often.frequency",
+    "how_often.period",
+    "how_often.unit",
+)
+GOAL_KEYS = (
+    "key",
+    "domain",
+    "description",
+    "start",
+    "due",
+    "measure.text",
+    "measure.target",
+    "measure.unit",
+    *(f"gas.{k}" for k in GAS_KEYS),
+)
+PLAN_KEYS = (
+    "what_matters",
+    "expressed_by",
+    "confidence",
+    "importance",
+    "barriers",
+    "supports",
+    "override_reason",
+    "follow_up.check_in",
+    "follow_up.review",
+)
+_NAME = re.compile(
+    r"(?:" + "|".join(re.escape(k) for k in PLAN_KEYS) + r")"
+    r"|goals\[(\d)\]\.(?:" + "|".join(re.escape(k) for k in GOAL_KEYS) + r")"
+    r"|goals\[(\d)\]\.steps\[(\d)\]\.(?:" + "|".join(re.escape(k) for k in STEP_KEYS) + r")"
+)
+_INDEX = re.compile(r"goals\[(\d)\](?:\.steps\[(\d)\])?\.(.+)")
+_LIST_ITEM = re.compile(r"^(barriers|supports)\[\d+\]$")
+
+LABELS: Mapping[str, str] = {
+    "what_matters": "What matters",
+    "expressed_by": "Who said it",
+    "confidence": "Confidence",
+    "importance": "Importance",
+    "barriers": "Barriers",
+    "supports": "Supports",
+    "override_reason": "Reason to go ahead",
+    "follow_up.check_in": "Check-in date",
+    "follow_up.review": "Review visit date",
+    "goals": "Goals",
+    "key": "Goal key",
+    "domain": "Life area",
+    "description": "Goal",
+    "start": "Start date",
+    "due": "Due date",
+    "measure.text": "Measure",
+    "measure.target": "Target",
+    "measure.unit": "Unit",
+    "gas.-2": "GAS -2",
+    "gas.-1": "GAS -1",
+    "gas.0": "GAS 0",
+    "gas.1": "GAS +1",
+    "gas.2": "GAS +2",
+    "steps": "Action steps",
+    "what": "What",
+    "how_much": "How much",
+    "when": "When",
+    "how_often.frequency": "Times",
+    "how_often.period": "Every",
+    "how_often.unit": "Period",
+}
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class GoalSlot:
+    """A goal on the form: its index and the indices of its steps."""
+
+    index: int
+    steps: tuple[int, ...]
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class PlanForm:
+    """What the page shows: the values as typed, the goal/step slots, errors by field name."""
+
+    values: Mapping[str, str]
+    goals: tuple[GoalSlot, ...]
+    errors: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+
+    def value(self, name: str) -> str:
+        """The value of a field as typed ('' when absent)."""
+        return self.values.get(name, "")
+
+    def errors_for(self, name: str) -> tuple[str, ...]:
+        """Messages shown beside the named field."""
+        return self.errors.get(name, ())
+
+
+def field_id(name: str) -> str:
+    """An HTML id for a field name (`goals[0].due` -> `f-goals-0-due`)."""
+    return "f-" + re.sub(r"[^A-Za-z0-9]+", "-", name.replace(".-", ".m")).strip("-")
+
+
+def label_for(name: str) -> str:
+    """Clinician words for a field, with its goal and step number."""
+    match = _INDEX.fullmatch(name)
+    if not match:
+        return LABELS.get(name, name)
+    goal, step, rest = match.groups()
+    where = f"Goal {int(goal) + 1}" + (f", step {int(step) + 1}" if step is not None else "")
+    return f"{where}: {LABELS.get(rest, rest).lower()}"
+
+
+def clean_fields(form: Mapping[str, str] | Iterable[tuple[str, str]]) -> dict[str, str]:
+    """Keep only the plan's field names, each value bounded; unknown names are dropped."""
+    pairs = form.items() if isinstance(form, Mapping) else form
+    return {
+        name: value[:MAX_VALUE]
+        for name, value in pairs
+        if isinstance(name, str) and isinstance(value, str) and _NAME.fullmatch(name)
+    }
+
+
+def slots(fields: Mapping[str, str]) -> tuple[GoalSlot, ...]:
+    """The goals and steps present in the fields, in index order."""
+    goals: dict[int, set[int]] = {}
+    for name in fields:
+        match = _INDEX.fullmatch(name)
+        if match:
+            steps = goals.setdefault(int(match.group(1)), set())
+            if match.group(2) is not None:
+                steps.add(int(match.group(2)))
+    return tuple(GoalSlot(index=g, steps=tuple(sorted(s))) for g, s in sorted(goals.items()))
+
+
+def _blank(fields: Mapping[str, str], prefix: str, keys: Iterable[str]) -> bool:
+    return all(not fields.get(prefix + key, "").strip() for key in keys)
+
+
+def _lines(text: str) -> list[str]:
+    return [line.strip() for line in text.splitlines() if line.strip()]
+
+
+def _number(text: str) -> object:
+    """A float when the text is one; else the text, so the domain reports the error."""
+    try:
+        return float(text)
+    except ValueError:
+        return text
+
+
+def _optional(data: dict[str, object], key: str, text: str, value: object = None) -> None:
+    if text.strip():
+        data[key] = text.strip() if value is None else value
+
+
+def _step_dict(fields: Mapping[str, str], prefix: str) -> dict[str, object]:
+    how_often: dict[str, object] = {}
+    for key in ("frequency", "period", "unit"):
+        _optional(how_often, key, fields.get(f"{prefix}how_often.{key}", ""))
+    step: dict[str, object] = {k: fields.get(prefix + k, "") for k in ("what", "how_much", "when")}
+    step["how_often"] = how_often
+    return step
+
+
+def _goal_dict(fields: Mapping[str, str], slot: GoalSlot) -> dict[str, object]:
+    prefix = f"goals[{slot.index}]."
+    goal: dict[str, object] = {}
+    for key in ("key", "domain", "description", "start", "due"):
+        _optional(goal, key, fields.get(prefix + key, ""))
+    if not _blank(fields, prefix, ("measure.text", "measure.target", "measure.unit")):
+        measure: dict[str, object] = {"text": fields.get(prefix + "measure.text", "").strip()}
+        target = fields.get(prefix + "measure.target", "").strip()
+        _optional(measure, "target", target, _number(target) if target else None)
+        _optional(measure, "unit", fields.get(prefix + "measure.unit", ""))
+        goal["measure"] = measure
+    gas_keys = [f"gas.{k}" for k in GAS_KEYS]
+    if not _blank(fields, prefix, gas_keys):
+        gas: dict[str, object] = {}
+        for key in GAS_KEYS:
+            _optional(gas, key, fields.get(f"{prefix}gas.{key}", ""))
+        goal["gas"] = gas
+    goal["steps"] = [
+        _step_dict(fields, f"{prefix}steps[{s}].")
+        for s in slot.steps
+        if not _blank(fields, f"{prefix}steps[{s}].", ("what", "how_much", "when"))
+    ]
+    return goal
+
+
+def fields_to_dict(fields: Mapping[str, str]) -> dict[str, object]:
+    """The ActionPlan JSON for the fields; blank goals and steps are left out."""
+    data: dict[str, object] = {}
+    for key in ("what_matters", "expressed_by", "confidence", "importance", "override_reason"):
+        _optional(data, key, fields.get(key, ""))
+    data["barriers"] = _lines(fields.get("barriers", ""))
+    data["supports"] = _lines(fields.get("supports", ""))
+    follow_up: dict[str, object] = {}
+    _optional(follow_up, "check_in", fields.get("follow_up.check_in", ""))
+    _optional(follow_up, "review", fields.get("follow_up.review", ""))
+    data["follow_up"] = follow_up
+    # A goal the clinician added but has not written yet is left out (its area alone is no goal).
+    goal_keys = [k for k in GOAL_KEYS if k not in ("key", "domain", "start", "due")]
+    data["goals"] = [
+        _goal_dict(fields, slot)
+        for slot in slots(fields)
+        if not _blank(fields, f"goals[{slot.index}].", goal_keys)
+    ]
+    return data
+
+
+def errors_by_field(errors: Iterable[FieldError]) -> dict[str, tuple[str, ...]]:
+    """Field errors keyed by the form field they belong to, as sentences with the field's name."""
+    found: dict[str, list[str]] = {}
+    for error in errors:
+        name = _LIST_ITEM.sub(r"\1", error.path)
+        label = label_for(name) if name else "The plan"
+        found.setdefault(name, []).append(f"{label} {error.message}.")
+    return {name: tuple(messages) for name, messages in found.items()}
+
+
+def parse_plan(fields: Mapping[str, str]) -> tuple[ActionPlan | None, dict[str, tuple[str, ...]]]:
+    """The plan, or None and the errors by field name; never raises on user input."""
+    plan, errors = ActionPlan.from_dict(fields_to_dict(fields))
+    return plan, errors_by_field(errors)
+
+
+def _text(value: object) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, float):
+        return f"{value:g}"
+    return str(value)
+
+
+def goal_fields(goal: FunctionalGoal, index: int) -> dict[str, str]:
+    """Form fields of one goal at the given index."""
+    prefix = f"goals[{index}]."
+    fields = {
+        prefix + "key": goal.key,
+        prefix + "domain": goal.domain,
+        prefix + "description": goal.description,
+        prefix + "start": goal.start.isoformat(),
+        prefix + "due": goal.due.isoformat(),
+    }
+    if goal.measure is not None:
+        fields[prefix + "measure.text"] = goal.measure.text
+        fields[prefix + "measure.target"] = _text(goal.measure.target)
+        fields[prefix + "measure.unit"] = goal.measure.unit
+    if goal.gas is not None:
+        for score, text in goal.gas.by_score():
+            fields[f"{prefix}gas.{score}"] = text
+    for s, step in enumerate(goal.steps):
+        sp = f"{prefix}steps[{s}]."
+        fields.update(
+            {sp + "what": step.what, sp + "how_much": step.how_much, sp + "when": step.when}
+        )
+        fields[sp + "how_often.frequency"] = str(step.how_often.frequency)
+        fields[sp + "how_often.period"] = str(step.how_often.period)
+        fields[sp + "how_often.unit"] = step.how_often.unit.value
+    return fields
+
+
+def plan_to_fields(plan: ActionPlan) -> dict[str, str]:
+    """Form fields showing a plan (a revised plan, a saved plan shown again)."""
+    fields = {
+        "what_matters": plan.what_matters,
+        "expressed_by": plan.expressed_by.value,
+        "confidence": str(plan.confidence),
+        "importance": _text(plan.importance),
+        "barriers": "\n".join(plan.barriers),
+        "supports": "\n".join(plan.supports),
+        "override_reason": plan.override_reason or "",
+        "follow_up.check_in": ""
+        if plan.follow_up.check_in is None
+        else plan.follow_up.check_in.isoformat(),
+        "follow_up.review": plan.follow_up.review.isoformat(),
+    }
+    for index, goal in enumerate(plan.goals):
+        fields.update(goal_fields(goal, index))
+    return fields
+
+
+def next_goal_index(fields: Mapping[str, str]) -> int | None:
+    """The index a new goal takes, or None when the plan has the most goals allowed."""
+    present = [slot.index for slot in slots(fields)]
+    if len(present) >= MAX_GOALS:
+        return None
+    return max(present, default=-1) + 1
+
+
+def unique_key(fields: Mapping[str, str], wanted: str) -> str:
+    """A goal key not yet used on the form (`walking`, `walking-2`, ...)."""
+    used = {v for k, v in fields.items() if k.endswith("].key")}
+    key, n = wanted, 2
+    while key in used:
+        key, n = f"{wanted}-{n}", n + 1
+    return key
+
+
+def blank_goal(fields: Mapping[str, str], *, domain: str, today: date) -> dict[str, str]:
+    """The fields with one more empty goal in a life area, due in 6 weeks, with one empty step."""
+    index = next_goal_index(fields)
+    if index is None:
+        return dict(fields)
+    prefix = f"goals[{index}]."
+    added = {
+        prefix + "key": unique_key(fields, f"goal-{index + 1}"),
+        prefix + "domain": domain,
+        prefix + "description": "",
+        prefix + "start": today.isoformat(),
+        prefix + "due": (today + timedelta(weeks=6)).isoformat(),
+        prefix + "steps[0].what": "",
+        prefix + "steps[0].how_often.period": "1",
+        prefix + "steps[0].how_often.unit": "wk",
+    }
+    return {**fields, **added}
+
+
+def add_step(fields: Mapping[str, str], goal_index: int) -> dict[str, str]:
+    """The fields with one more empty step on a goal (at most MAX_STEPS)."""
+    slot = next((s for s in slots(fields) if s.index == goal_index), None)
+    if slot is None or len(slot.steps) >= MAX_STEPS:
+        return dict(fields)
+    step = max(slot.steps, default=-1) + 1
+    prefix = f"goals[{goal_index}].steps[{step}]."
+    return {
+        **fields,
+        prefix + "what": "",
+        prefix + "how_often.period": "1",
+        prefix + "how_often.unit": "wk",
+    }
+
+
+def remove_goal(fields: Mapping[str, str], goal_index: int) -> dict[str, str]:
+    """The fields without one goal; later goals keep their values under new indices."""
+    kept = [s.index for s in slots(fields) if s.index != goal_index]
+    renumber = {old: new for new, old in enumerate(kept)}
+    result: dict[str, str] = {}
+    for name, value in fields.items():
+        match = re.match(r"goals\[(\d)\](.*)", name)
+        if not match:
+            result[name] = value
+        elif int(match.group(1)) in renumber:
+            result[f"goals[{renumber[int(match.group(1))]}]{match.group(2)}"] = value
+    return result
