@@ -1,0 +1,122 @@
+"""The patient handout: plain words, a weekly checklist, a flare plan, and a readable PDF."""
+
+from __future__ import annotations
+
+import re
+import zlib
+from datetime import date
+
+from rehab.plan import ActionPlan, Frequency, PeriodUnit
+from smartapp.forms import parse_plan
+from smartapp.handout import (
+    CALL_US,
+    FLARE_STEPS,
+    build_handout,
+    frequency_words,
+    handout_pdf,
+    handout_text,
+    reading_grade,
+)
+from tests.smartapp.test_forms import make_fields
+
+TODAY = date(2026, 11, 25)  # a Wednesday
+
+
+def make_plan(**overrides: str) -> ActionPlan:
+    plan, errors = parse_plan(make_fields(**overrides))
+    assert errors == {}
+    assert plan is not None
+    return plan
+
+
+def pdf_text(pdf: bytes) -> str:
+    """The text shown by a PDF's content streams (fpdf2 writes `(text) Tj` operators)."""
+    shown = []
+    for match in re.finditer(rb"stream\r?\n(.*?)\r?\nendstream", pdf, re.S):
+        try:
+            content = zlib.decompress(match.group(1))
+        except zlib.error:
+            continue
+        for text in re.findall(rb"\(((?:[^()\\]|\\.)*)\)\s*Tj", content):
+            shown.append(re.sub(rb"\\(.)", rb"\1", text).decode("latin-1"))
+    return "\n".join(shown)
+
+
+def test_the_handout_speaks_in_the_patients_words() -> None:
+    handout = build_handout(make_plan(), patient_name="Brenda Jackson", today=TODAY)
+    goal = handout.goals[0]
+    assert handout.what_matters == "Walk my dog again."
+    assert goal.title == "Walk around the block 3 times a week."
+    assert goal.by == "By Monday 4 January 2027."
+    assert goal.track == "I will keep track of minutes walked per week. My target is 45 min."
+    assert (
+        goal.steps[0].text
+        == "Walk 5 min, rest 1 min, twice, 12 minutes, after breakfast Mon/Wed/Fri."
+    )
+    assert goal.steps[0].aim == "Aim: 3 times a week."
+    assert handout.check_in == "Monday 7 December 2026"
+    assert handout.review == "Monday 4 January 2027"
+    assert handout.confidence == "I am 8 out of 10 sure I can do this plan."
+
+
+def test_the_checklist_has_a_row_per_week_until_the_review_starting_this_monday() -> None:
+    handout = build_handout(make_plan(), patient_name=None, today=TODAY)
+    weeks = handout.goals[0].steps[0].weeks
+    assert weeks[0] == date(2026, 11, 23)
+    assert weeks[-1] == date(2026, 12, 28)
+    assert len(weeks) == 6
+
+
+def test_how_often_reads_as_words() -> None:
+    assert frequency_words(Frequency(frequency=1, period=1, unit=PeriodUnit.DAY)) == "once a day"
+    assert frequency_words(Frequency(frequency=2, period=1, unit=PeriodUnit.DAY)) == "twice a day"
+    assert frequency_words(Frequency(frequency=3, period=2, unit=PeriodUnit.WEEK)) == (
+        "3 times every 2 weeks"
+    )
+
+
+def test_the_fixed_advice_reads_at_grade_eight_or_below() -> None:
+    grade = reading_grade(" ".join((*FLARE_STEPS, *CALL_US)))
+    assert 0 < grade <= 8
+
+
+def test_the_whole_handout_of_a_template_plan_reads_at_grade_eight_or_below() -> None:
+    handout = build_handout(make_plan(), patient_name=None, today=TODAY)
+    assert reading_grade(handout_text(handout)) <= 8
+
+
+def test_reading_grade_rises_with_long_words_and_sentences() -> None:
+    easy = "I walk my dog. We go to the park. It is fun."
+    hard = (
+        "Comprehensive multidisciplinary rehabilitation necessitates individualized "
+        "biopsychosocial formulation incorporating occupational considerations."
+    )
+    assert reading_grade(easy) < 4 < 12 < reading_grade(hard)
+
+
+def test_the_pdf_is_a_pdf_with_every_part_of_the_handout_readable() -> None:
+    handout = build_handout(make_plan(), patient_name="Brenda Jackson", today=TODAY)
+    pdf = handout_pdf(handout)
+    assert pdf.startswith(b"%PDF-")
+    text = pdf_text(pdf)
+    for expected in (
+        "My action plan",
+        "For Brenda Jackson. Made on Wednesday 25 November 2026.",
+        "Walk my dog again.",
+        "Goal 1: Walk around the block 3 times a week.",
+        "Aim: 3 times a week. Tick a box each day you do it.",
+        "Week of",
+        "28 Dec",
+        "If I have a flare",
+        "Review visit: Monday 4 January 2027.",
+        "bad weather",
+        "my daughter",
+    ):
+        assert expected in text
+
+
+def test_text_outside_the_pdf_fonts_is_kept_readable() -> None:
+    plan = make_plan(what_matters="Play with my grandchild – “Zoë” ✓")
+    text = pdf_text(handout_pdf(build_handout(plan, patient_name="José Núñez", today=TODAY)))
+    assert 'Play with my grandchild - "Zoë" ?.' in text
+    assert "For José Núñez." in text
