@@ -36,6 +36,23 @@ from rehab.plan import (
     PeriodUnit,
 )
 from rehab.review import AchievementStatus, Decision, GoalReview
+from rehab.rules import (
+    Flag,
+    confidence_gate,
+    follow_up_defaults,
+    overview_flags,
+    plan_warnings,
+    smart_check,
+)
+from rehab.templates import (
+    CircleArea,
+    GoalTemplate,
+    LifeArea,
+    goal_from_template,
+    life_areas,
+    load_library,
+    load_templates,
+)
 
 __all__ = [
     "PAIN_DOMAIN",
@@ -43,15 +60,19 @@ __all__ = [
     "ActionPlan",
     "ActionStep",
     "CarePlanSummary",
+    "CircleArea",
     "Decision",
     "ExpressedBy",
     "FieldError",
+    "Flag",
     "FollowUp",
     "Frequency",
     "FunctionalGoal",
     "GasLevels",
     "GoalReview",
     "GoalSummary",
+    "GoalTemplate",
+    "LifeArea",
     "Measure",
     "Medication",
     "MmeResult",
@@ -67,9 +88,18 @@ __all__ = [
     "PromisReading",
     "RehabDataError",
     "ReviewRecord",
+    "confidence_gate",
     "daily_mme",
+    "follow_up_defaults",
     "gas_achieved",
     "gas_answer",
+    "goal_from_template",
     "is_opioid_ingredient",
+    "life_areas",
+    "load_library",
+    "load_templates",
+    "overview_flags",
     "peg_change",
+    "plan_warnings",
+    "smart_check",
 ]
