@@ -1,0 +1,110 @@
+"""The searches that build the patient context, as data, so the gateway writes no FHIR queries."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import date
+
+from fhir_mappers.codes import CAREPLAN_CATEGORY, LOINC, code_lists
+
+# Page size asked of the server; the gateway bounds how many pages it follows.
+PAGE_SIZE = "100"
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class SearchSpec:
+    """One FHIR search: `GET {resource_type}?{params}`; `words` name it for the clinician."""
+
+    name: str
+    resource_type: str
+    params: tuple[tuple[str, str], ...]
+    words: str
+
+
+def _tokens(system: str, codes: tuple[str, ...]) -> str:
+    return ",".join(f"{system}|{code}" for code in codes)
+
+
+def search_specs(
+    patient_id: str, *, lookback_start: date, quirks: Mapping[str, bool]
+) -> tuple[SearchSpec, ...]:
+    """The context searches of one patient (US Core SHALL combinations where they exist)."""
+    if not patient_id or any(ch in patient_id for ch in "/?&#,|"):
+        raise ValueError("patient_id must be a plain resource id")
+    lists = code_lists()
+    since = f"ge{lookback_start.isoformat()}"
+    conditions: list[tuple[str, str]] = [("patient", patient_id), ("clinical-status", "active")]
+    if quirks.get("condition_requires_category"):
+        # US Core Condition SHALL combination patient+category (problem list and health concerns).
+        conditions.append(("category", "problem-list-item,health-concern"))
+    observations: list[tuple[str, str]] = [
+        ("patient", patient_id),
+        ("code", _tokens(LOINC, lists.observation_codes())),
+        ("date", since),
+    ]
+    reviews: list[tuple[str, str]] = [
+        ("patient", patient_id),
+        ("code", _tokens(LOINC, tuple(sorted(lists.gas_codes)))),
+    ]
+    if quirks.get("observation_requires_category"):
+        # Some EHRs refuse Observation searches without a category; PROs are category survey.
+        observations.append(("category", "survey"))
+        reviews.append(("category", "survey"))
+    observations += [("_sort", "-date"), ("_count", PAGE_SIZE)]
+    reviews += [("_sort", "-date"), ("_count", PAGE_SIZE)]
+    medications: list[tuple[str, str]] = [("patient", patient_id), ("status", "active")]
+    if quirks.get("medication_requires_intent"):
+        medications.append(("intent", "order"))  # the US Core SHALL combination patient+intent
+    if not quirks.get("no_include"):
+        # Medication codes may sit in a referenced Medication resource.
+        medications.append(("_include", "MedicationRequest:medication"))
+    return (
+        SearchSpec(
+            name="patient",
+            resource_type="Patient",
+            params=(("_id", patient_id),),
+            words="the patient's details",
+        ),
+        SearchSpec(
+            name="conditions",
+            resource_type="Condition",
+            params=tuple(conditions),
+            words="pain conditions",
+        ),
+        SearchSpec(
+            name="observations",
+            resource_type="Observation",
+            params=tuple(observations),
+            words="pain and function scores",
+        ),
+        SearchSpec(
+            name="medications",
+            resource_type="MedicationRequest",
+            params=(*medications, ("_count", PAGE_SIZE)),
+            words="medications",
+        ),
+        SearchSpec(
+            name="goals",
+            resource_type="Goal",
+            params=(("patient", patient_id), ("_count", PAGE_SIZE)),
+            words="goals",
+        ),
+        SearchSpec(
+            name="care_plans",
+            resource_type="CarePlan",
+            params=(
+                ("patient", patient_id),
+                # US Core SHALL: CarePlan?patient=&category=; Oracle Health requires the category.
+                ("category", f"{CAREPLAN_CATEGORY}|assess-plan"),
+                ("_count", PAGE_SIZE),
+            ),
+            words="care plans",
+        ),
+        SearchSpec(
+            name="reviews",
+            resource_type="Observation",
+            params=tuple(reviews),
+            words="goal reviews",
+        ),
+    )
