@@ -1,0 +1,39 @@
+"""The sandbox EHR: SMART authorization server, FHIR proxy and launcher for three vendor sites."""
+
+from __future__ import annotations
+
+from flask import Flask
+from joserfc.jwk import RSAKey
+
+from sandbox.ehr.config import ClientSpec, EhrConfig, Listing, default_clients
+from sandbox.ehr.faults import Faults
+from sandbox.ehr.oauth import Site, build_server
+from sandbox.ehr.profiles import PROFILES
+from sandbox.ehr.runtime import EXTENSION, Runtime
+from sandbox.ehr.state import EhrState
+
+__all__ = ["ClientSpec", "EhrConfig", "Faults", "Listing", "create_ehr_app", "default_clients"]
+
+
+def create_ehr_app(config: EhrConfig) -> Flask:
+    """The EHR as a Flask app; one site per vendor profile, each with its own signing key."""
+    from sandbox.ehr import authorize, launcher, proxy
+
+    app = Flask(__name__)
+    app.config["JSON_SORT_KEYS"] = False
+    state = EhrState(clock=config.clock, fault_seed=config.fault_seed)
+    sites = {
+        name: Site(
+            profile=profile,
+            config=config,
+            state=state,
+            key=RSAKey.generate_key(2048, parameters={"kid": f"sandbox-{name}", "use": "sig"}),
+        )
+        for name, profile in PROFILES.items()
+    }
+    servers = {name: build_server(site) for name, site in sites.items()}
+    app.extensions[EXTENSION] = Runtime(config=config, state=state, sites=sites, servers=servers)
+    app.register_blueprint(launcher.bp)
+    app.register_blueprint(authorize.bp)
+    app.register_blueprint(proxy.bp)
+    return app

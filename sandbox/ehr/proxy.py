@@ -1,0 +1,281 @@
+"""The FHIR proxy of each site: token check, enforcement, faults, forwarding, URL rewriting."""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import socket
+import time
+from typing import Any
+
+import requests
+from flask import Blueprint, Response, jsonify, request
+from werkzeug.wrappers import Response as BaseResponse
+
+from sandbox.ehr.authorize import smart_configuration
+from sandbox.ehr.enforce import (
+    FhirCall,
+    Refusal,
+    check_profile,
+    check_scope,
+    patient_of,
+    without_foreign,
+)
+from sandbox.ehr.faults import Faults, Outcome
+from sandbox.ehr.metadata import adjust_capabilities, strip_elements
+from sandbox.ehr.oauth import Site
+from sandbox.ehr.runtime import runtime, site_or_404
+from sandbox.ehr.scopes import Grant
+from sandbox.ehr.state import TokenRecord
+
+bp = Blueprint("fhir", __name__)
+
+FHIR_JSON = "application/fhir+json"
+_FORWARDED_REQUEST_HEADERS = (
+    "Accept",
+    "Content-Type",
+    "If-Match",
+    "If-None-Match",
+    "If-None-Exist",
+    "If-Modified-Since",
+    "Prefer",
+    "X-Request-ID",
+)
+_FORWARDED_RESPONSE_HEADERS = ("ETag", "Last-Modified", "Location", "Content-Location")
+
+
+def outcome(
+    status: int, code: str, message: str, headers: dict[str, str] | None = None
+) -> Response:
+    """An OperationOutcome response."""
+    body = {
+        "resourceType": "OperationOutcome",
+        "issue": [{"severity": "error", "code": code, "diagnostics": message}],
+    }
+    return Response(json.dumps(body), status=status, headers=headers, content_type=FHIR_JSON)
+
+
+@bp.get("/<profile>/fhir/.well-known/smart-configuration")
+def smart_config(profile: str) -> BaseResponse:
+    """SMART discovery, no token needed."""
+    site, server = site_or_404(profile)
+    return jsonify(smart_configuration(site, server))
+
+
+@bp.get("/<profile>/fhir/metadata")
+def metadata(profile: str) -> BaseResponse:
+    """The backend's CapabilityStatement adjusted to the vendor profile, no token needed."""
+    site, _server = site_or_404(profile)
+    upstream = _forward(site, "GET", "metadata", b"")
+    if upstream.status_code != 200:
+        return _relay(site, upstream, None)
+    statement = adjust_capabilities(json.loads(_to_public(site, upstream.text)), site)
+    return Response(json.dumps(statement), content_type=FHIR_JSON)
+
+
+@bp.route("/<profile>/fhir", methods=["POST"], defaults={"path": ""})
+@bp.route("/<profile>/fhir/", methods=["POST"], defaults={"path": ""})
+@bp.route("/<profile>/fhir/<path:path>", methods=["GET", "POST", "PUT", "PATCH", "DELETE"])
+def fhir(profile: str, path: str) -> BaseResponse:
+    """Every other FHIR interaction, behind a bearer token."""
+    site, _server = site_or_404(profile)
+    token = _bearer_token(site)
+    if isinstance(token, Response):
+        return token
+    faults = _faults_for(token)
+    fault = _inject(faults)
+    if fault is not None:
+        return fault
+    grant = Grant.parse(token.scope)
+    body = _json_body()
+    patient: str | None = None
+    if path == "":
+        refusal = _check_bundle(site, token, grant, body)
+    else:
+        call = _call(path, body)
+        refusal = check_profile(call, site.profile) or check_scope(call, grant, token.user.patient)
+        scope = grant.allows(call.resource_type, call.interaction)
+        if scope is not None and scope.context == "patient":
+            patient = token.user.patient
+        if refusal is None and patient and call.resource_id and call.method != "GET":
+            refusal = _check_existing(site, path, patient)
+    if refusal is not None:
+        return outcome(refusal.status, refusal.code, refusal.message)
+    raw = _to_backend(site, request.get_data())
+    upstream = _forward(site, request.method, path, raw)
+    return _relay(site, upstream, patient)
+
+
+def _check_existing(site: Site, path: str, patient: str) -> Refusal | None:
+    """A change to an existing resource must stay inside the launch patient's record."""
+    current = requests.get(
+        f"{site.config.backend_url}/{path}",
+        headers={"Accept": FHIR_JSON},
+        timeout=site.config.backend_timeout,
+    )
+    if current.status_code != 200:
+        return None
+    owner = patient_of(current.json())
+    if owner is not None and owner != patient:
+        return Refusal(status=403, code="forbidden", message="Outside the launch patient")
+    return None
+
+
+def _bearer_token(site: Site) -> TokenRecord | Response:
+    """The live access token of the request, or a 401 (RFC 6750 3.1)."""
+    header = request.headers.get("Authorization", "")
+    scheme, _, value = header.partition(" ")
+    challenge = {"WWW-Authenticate": 'Bearer error="invalid_token"'}
+    if scheme.lower() != "bearer" or not value.strip():
+        return outcome(401, "login", "A bearer token is required", {"WWW-Authenticate": "Bearer"})
+    record = runtime().state.token(value.strip(), "access_token")
+    if record is None or record.site != site.profile.name or record.is_revoked():
+        return outcome(401, "login", "The access token is not valid", challenge)
+    if record.is_expired() or record.user.sim_error == "request_expired_token":
+        return outcome(401, "expired", "The access token has expired", challenge)
+    if record.user.sim_error == "request_invalid_token":
+        return outcome(401, "login", "The access token is not valid (simulated)", challenge)
+    return record
+
+
+def _faults_for(token: TokenRecord) -> Faults:
+    rt = runtime()
+    launch = rt.state.launch(token.user.launch_id) if token.user.launch_id else None
+    if launch is not None and launch.faults is not None:
+        return launch.faults
+    return rt.state.faults
+
+
+def _inject(faults: Faults) -> Response | None:
+    """Apply the configured faults to this request."""
+    if not faults.active:
+        return None
+    if faults.latency_ms:
+        time.sleep(faults.latency_ms / 1000)
+    decision = faults.decide(runtime().state.roll)
+    if decision is Outcome.SERVER_ERROR:
+        return outcome(faults.error_status, "transient", "Injected server error")
+    if decision is Outcome.THROTTLE:
+        headers = {"Retry-After": str(faults.retry_after)}
+        return outcome(429, "throttled", "Too many requests (injected)", headers)
+    if decision is Outcome.TIMEOUT:
+        time.sleep(faults.timeout_seconds)
+        _drop_connection()
+    if decision is Outcome.DROP:
+        _drop_connection()
+    return None
+
+
+def _drop_connection() -> None:
+    """Close the client's socket without an answer; werkzeug treats it as a dropped client."""
+    conn = request.environ.get("werkzeug.socket")
+    if isinstance(conn, socket.socket):
+        with contextlib.suppress(OSError):
+            conn.shutdown(socket.SHUT_RDWR)
+    raise ConnectionResetError("connection dropped by fault injection")
+
+
+def _json_body() -> dict[str, Any] | None:
+    if request.method not in ("POST", "PUT", "PATCH") or not request.data:
+        return None
+    try:
+        data = json.loads(request.data)
+    except ValueError:
+        return None
+    return data if isinstance(data, dict) else None
+
+
+def _call(path: str, body: dict[str, Any] | None) -> FhirCall:
+    parts = [p for p in path.split("/") if p]
+    rtype = parts[0] if parts else ""
+    rid = parts[1] if len(parts) > 1 else None
+    params = tuple(request.args.items(multi=True))
+    if request.method == "POST" and rid == "_search":
+        params += tuple(request.form.items(multi=True))
+    return FhirCall(
+        method=request.method,
+        resource_type=rtype,
+        resource_id=rid,
+        params=params,
+        body=body,
+        headers=dict(request.headers),
+    )
+
+
+def _check_bundle(
+    site: Site, token: TokenRecord, grant: Grant, body: dict[str, Any] | None
+) -> Refusal | None:
+    """A transaction or batch is checked entry by entry (SMART: scopes apply per request)."""
+    if body is None or body.get("resourceType") != "Bundle":
+        return Refusal(status=400, code="invalid", message="POST to the base needs a Bundle")
+    kind = body.get("type")
+    if kind not in ("transaction", "batch"):
+        return Refusal(status=400, code="invalid", message="Bundle type must be transaction/batch")
+    if not site.profile.transactions:
+        return Refusal(status=400, code="not-supported", message=f"{kind} is not supported here")
+    for entry in body.get("entry") or ():
+        req = entry.get("request") or {}
+        url = str(req.get("url", ""))
+        path, _, query = url.partition("?")
+        parts = [p for p in path.split("/") if p]
+        headers = {"If-None-Exist": req["ifNoneExist"]} if req.get("ifNoneExist") else {}
+        params = tuple(tuple(p.split("=", 1)) for p in query.split("&") if "=" in p)
+        call = FhirCall(
+            method=str(req.get("method", "GET")).upper(),
+            resource_type=parts[0] if parts else "",
+            resource_id=parts[1] if len(parts) > 1 else None,
+            params=params,  # type: ignore[arg-type]
+            body=entry.get("resource"),
+            headers=headers,
+        )
+        refusal = check_profile(call, site.profile) or check_scope(call, grant, token.user.patient)
+        if refusal is not None:
+            return refusal
+    return None
+
+
+def _forward(site: Site, method: str, path: str, data: bytes) -> requests.Response:
+    headers = {h: request.headers[h] for h in _FORWARDED_REQUEST_HEADERS if h in request.headers}
+    url = f"{site.config.backend_url}/{path}" if path else site.config.backend_url
+    query = request.query_string.decode("latin-1")
+    if query:
+        url = f"{url}?{query}"
+    return requests.request(
+        method,
+        url,
+        data=data or None,
+        headers=headers,
+        timeout=site.config.backend_timeout,
+        allow_redirects=False,
+    )
+
+
+def _relay(site: Site, upstream: requests.Response, patient: str | None) -> Response:
+    """The backend's answer with its base URL replaced by this site's, vendor rules applied."""
+    text = _to_public(site, upstream.text)
+    if text and "json" in upstream.headers.get("Content-Type", ""):
+        try:
+            data = json.loads(text)
+        except ValueError:
+            data = None
+        if isinstance(data, dict):
+            data = strip_elements(data, site.profile)
+            if patient is not None and data.get("resourceType") == "Bundle":
+                data = without_foreign(data, patient)
+            elif patient is not None and patient_of(data) not in (None, patient):
+                return outcome(403, "forbidden", "Outside the launch patient")
+            text = json.dumps(data)
+    response = Response(text, status=upstream.status_code)
+    response.headers["Content-Type"] = upstream.headers.get("Content-Type", FHIR_JSON)
+    for name in _FORWARDED_RESPONSE_HEADERS:
+        if name in upstream.headers:
+            response.headers[name] = _to_public(site, upstream.headers[name])
+    return response
+
+
+def _to_public(site: Site, text: str) -> str:
+    return text.replace(site.config.backend_url, site.iss)
+
+
+def _to_backend(site: Site, data: bytes) -> bytes:
+    return data.replace(site.iss.encode(), site.config.backend_url.encode())
