@@ -40,7 +40,8 @@ def mutated(base: dict[str, Any], changes: list[tuple[str, str, object]]) -> dic
     data: dict[str, Any] = json.loads(json.dumps(base))
     for place, field, value in changes:
         goal = data["goals"][0] if isinstance(data.get("goals"), list) and data["goals"] else None
-        step = goal["steps"][0] if isinstance(goal, dict) and goal.get("steps") else None
+        steps = goal.get("steps") if isinstance(goal, dict) else None
+        step = steps[0] if isinstance(steps, list) and steps else None
         targets: dict[str, object] = {
             "plan": data,
             "goal": goal,
