@@ -1,0 +1,102 @@
+"""Goals already in the EHR -> GoalSummary: functional or pain-only, the app's own, last review."""
+
+from __future__ import annotations
+
+import dataclasses
+import re
+from collections.abc import Mapping
+from typing import Any
+
+from fhir_mappers.codes import GOAL_ACHIEVEMENT, LOINC, code_lists
+from fhir_mappers.goal import goal_domain
+from fhir_mappers.identifiers import parse_plan_item
+from fhir_mappers.reading import BadResourceError, codings, concept_text, day, items, mapping, text
+from rehab import GoalSummary, ReviewRecord
+
+# A goal about pain intensity (clinical.md: a secondary goal only) ...
+_PAIN = re.compile(
+    r"\b(pain|peg)\b[^.]*\b(score|level|intensity|rating|below|under|less than|or lower|or less|"
+    r"\d+\s*(/|out of)\s*10)\b|\b(reduce|decrease|lower|less|control|manage|relieve|no)\b[^.]*"
+    r"\bpain\b|\bpain[- ]free\b",
+    re.I,
+)
+# ... unless it also names something the patient wants to do.
+_FUNCTION = re.compile(
+    r"\b(walk\w*|work\w*|sleep\w*|shop\w*|garden\w*|exercis\w*|swim\w*|lift\w*|stand\w*|"
+    r"sit\w*|driv\w*|play\w*|cook\w*|clean\w*|danc\w*|bik\w*|cycl\w*|run\w*|climb\w*|stairs|"
+    r"job|social|friends?|family|activit(y|ies)|function\w*|able to|so (that )?i can)\b",
+    re.I,
+)
+
+
+def _pain_measure(goal: Mapping[str, Any]) -> bool:
+    lists = code_lists()
+    pain_codes = lists.nrs | {lists.peg_score, lists.peg_panel}
+    return any(
+        system == LOINC and code in pain_codes
+        for target in items(goal.get("target"))
+        for system, code, _ in codings(mapping(target).get("measure"))
+    )
+
+
+def is_pain_only(goal: Mapping[str, Any], description: str) -> bool:
+    """True when a goal is about pain intensity only (by area, target measure or wording)."""
+    domain = goal_domain(goal)
+    if domain is not None:
+        return domain in code_lists().pain_only_areas
+    if _FUNCTION.search(description):
+        return False
+    return _pain_measure(goal) or bool(_PAIN.search(description))
+
+
+def goal_summary(goal: Mapping[str, Any]) -> GoalSummary:
+    """The summary of one Goal; BadResourceError when it has no id or lifecycle status."""
+    rid, status = text(goal.get("id")), text(goal.get("lifecycleStatus"))
+    if rid is None or status is None:
+        raise BadResourceError("id and lifecycleStatus are required")
+    description = concept_text(goal.get("description")) or "(no description)"
+    achievement = next(
+        (
+            code
+            for system, code, _ in codings(goal.get("achievementStatus"))
+            if system == GOAL_ACHIEVEMENT
+        ),
+        None,
+    )
+    dues = [day(mapping(t).get("dueDate")) for t in items(goal.get("target"))]
+    plan_item = parse_plan_item(goal)
+    pain_only = is_pain_only(goal, description)
+    version = mapping(goal.get("meta")).get("versionId")
+    return GoalSummary(
+        id=rid,
+        description=description,
+        lifecycle_status=status,
+        achievement_status=achievement,
+        start=day(goal.get("startDate")),
+        due=next((d for d in dues if d is not None), None),
+        is_functional=not pain_only,
+        is_pain_only=pain_only,
+        from_functionfirst=plan_item is not None,
+        plan_key=plan_item[0] if plan_item is not None else None,
+        version_id=version if isinstance(version, str) else None,
+        last_review=None,
+        last_gas=None,
+    )
+
+
+def link_reviews(
+    goals: tuple[GoalSummary, ...], reviews: tuple[ReviewRecord, ...]
+) -> tuple[GoalSummary, ...]:
+    """Goals with their latest review (reviews sorted by date, linked by Observation.focus)."""
+    latest: dict[str, ReviewRecord] = {}
+    for review in reviews:
+        if review.goal_id is not None:
+            latest[review.goal_id] = review
+    return tuple(
+        dataclasses.replace(
+            goal, last_review=latest[goal.id].when, last_gas=latest[goal.id].gas_score
+        )
+        if goal.id in latest
+        else goal
+        for goal in goals
+    )

@@ -1,0 +1,133 @@
+"""One Observation -> an NRS, PEG or PROMIS reading, or a goal review (GAS), by LOINC code."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import date
+from functools import cache
+from typing import Any
+
+from fhir_mappers.codes import LOINC, PERTAINS_TO_GOAL, code_lists
+from fhir_mappers.reading import (
+    BadResourceError,
+    codings,
+    effective_day,
+    items,
+    mapping,
+    number,
+    reference_id,
+    value_number,
+)
+from rehab import (
+    NrsReading,
+    PegItems,
+    PegReading,
+    PromisKind,
+    PromisReading,
+    ReviewRecord,
+    gas_answer,
+)
+
+Reading = NrsReading | PegReading | PromisReading | ReviewRecord
+UNUSABLE = frozenset({"entered-in-error", "cancelled"})
+
+
+@cache
+def _kinds() -> dict[str, str]:
+    lists = code_lists()
+    kinds = {code: "nrs" for code in lists.nrs}
+    kinds[lists.peg_score] = "peg"
+    kinds[lists.peg_panel] = "peg"
+    kinds.update({code: f"promis:{kind}" for code, kind in lists.promis})
+    kinds.update({code: "gas" for code in lists.gas_codes})
+    return kinds
+
+
+@cache
+def _gas_scores() -> dict[str, int]:
+    scores = {}
+    for score in range(-2, 3):
+        answer = gas_answer(score)
+        if answer is not None:
+            scores[answer[0]] = score
+    return scores
+
+
+def _kind(concept: object) -> str | None:
+    kinds = _kinds()
+    for system, code, _ in codings(concept):
+        if system == LOINC and code in kinds:
+            return kinds[code]
+    return None
+
+
+def _in_range(value: float | None, low: float, high: float) -> float:
+    if value is None or not low <= value <= high:
+        raise BadResourceError("value missing or out of range")
+    return value
+
+
+def _peg(resource: Mapping[str, Any], when: date) -> PegReading:
+    lists = code_lists()
+    item_codes = {code: name for name, code in lists.peg_items}
+    values: dict[str, int] = {}
+    score = None
+    for component in items(resource.get("component")):
+        component = mapping(component)
+        for system, code, _ in codings(component.get("code")):
+            if system != LOINC:
+                continue
+            if code in item_codes:
+                value = _in_range(value_number(component), 0, 10)
+                values[item_codes[code]] = round(value)
+            elif code == lists.peg_score:
+                score = _in_range(value_number(component), 0, 10)
+    peg_items = None
+    if len(values) == 3:
+        peg_items = PegItems(
+            pain=values["pain"], enjoyment=values["enjoyment"], activity=values["activity"]
+        )
+    own = value_number(resource)
+    if own is not None:
+        score = _in_range(own, 0, 10)
+    if score is None and peg_items is not None:
+        score = peg_items.score
+    if score is None:
+        raise BadResourceError("PEG without a score")
+    return PegReading(when=when, score=score, items=peg_items)
+
+
+def _gas(resource: Mapping[str, Any], when: date) -> ReviewRecord:
+    score = None
+    for system, code, _ in codings(resource.get("valueCodeableConcept")):
+        if system == LOINC and code in _gas_scores():
+            score = _gas_scores()[code]
+    if score is None and "valueInteger" in resource:
+        whole = number(resource["valueInteger"])
+        score = int(_in_range(whole, -2, 2)) if whole is not None else None
+    goal_id = None
+    for focus in items(resource.get("focus")):
+        goal_id = goal_id or reference_id(focus, "Goal")
+    for extension in items(resource.get("extension")):
+        extension = mapping(extension)
+        if goal_id is None and extension.get("url") == PERTAINS_TO_GOAL:
+            goal_id = reference_id(extension.get("valueReference"), "Goal")
+    return ReviewRecord(goal_id=goal_id, when=when, gas_score=score)
+
+
+def read_observation(resource: Mapping[str, Any], *, latest: date) -> Reading | None:
+    """The reading of a known code; None for other codes; BadResourceError when unusable."""
+    kind = _kind(resource.get("code"))
+    if kind is None or resource.get("status") in UNUSABLE:
+        return None
+    when = effective_day(resource)
+    if when is None or when > latest:
+        raise BadResourceError("no usable date")
+    if kind == "nrs":
+        return NrsReading(when=when, value=_in_range(value_number(resource), 0, 10))
+    if kind == "peg":
+        return _peg(resource, when)
+    if kind == "gas":
+        return _gas(resource, when)
+    t_score = _in_range(value_number(resource), 0, 100)
+    return PromisReading(when=when, kind=PromisKind(kind.split(":", 1)[1]), t_score=t_score)
