@@ -15,6 +15,7 @@ TENANTS = "FUNCTIONFIRST_TENANTS"
 BASE_URL = "FUNCTIONFIRST_BASE_URL"
 SECRET_KEY = "FUNCTIONFIRST_SECRET_KEY"  # noqa: S105 - a setting name
 DATABASE_URL = "FUNCTIONFIRST_DATABASE_URL"
+DATABASE_SCHEMA = "FUNCTIONFIRST_DATABASE_SCHEMA"  # PostgreSQL only; default: the search_path
 KEYS = "FUNCTIONFIRST_KEYS"
 DEV = "FUNCTIONFIRST_DEV"
 LOG_LEVEL = "FUNCTIONFIRST_LOG_LEVEL"
@@ -47,6 +48,7 @@ class AppConfig:
     base_url: str
     secret_key: str
     database_url: str
+    database_schema: str | None
     keys_path: Path | None
     dev: bool
     log_level: str
@@ -147,6 +149,7 @@ def load_config(settings: Mapping[str, object], *, instance_path: Path) -> AppCo
         base_url=base_url,
         secret_key=secret_key,
         database_url=database_url,
+        database_schema=str(settings.get(DATABASE_SCHEMA) or "").strip() or None,
         keys_path=Path(keys_raw) if keys_raw else None,
         dev=dev,
         log_level=level,

@@ -1,0 +1,117 @@
+"""Tokens of a launch: the tenant's discovery document (cached in SQL) and the token source.
+
+The token source refreshes proactively (a minute before expiry) and on demand (a 401), once per
+launch across threads and workers (smart.md 50-51); each refresh is audited.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime, timedelta
+
+from launch.discovery import SmartConfiguration, discover
+from launch.errors import LaunchError
+from launch.refresh import refresh_tokens
+from launch.tenant_model import Tenant
+from launch.tokens import TokenSet, needs_refresh
+from smartapp.services import LaunchSession, Services, services
+from smartapp.store import AuditEntry, Outcome, Store
+
+
+def smart_configuration(tenant: Tenant) -> SmartConfiguration:
+    """The tenant's discovery document, cached in the database for the configured TTL."""
+    found = services()
+    return discover(
+        found.oauth_http,
+        tenant,
+        cache=SqlDiscoveryCache(found.store, ttl=found.config.discovery_ttl),
+        now=found.store.now(),
+        ttl=found.config.discovery_ttl,
+    )
+
+
+class SqlDiscoveryCache:
+    """launch.DiscoveryCache kept in the app database (shared by all workers)."""
+
+    def __init__(self, store: Store, *, ttl: timedelta) -> None:
+        self._store = store
+        self._ttl = ttl
+
+    def get(self, tenant_name: str) -> SmartConfiguration | None:
+        """The cached configuration, or None when absent, expired or unreadable."""
+        payload = self._store.cache.get(tenant_name, "smart-configuration")
+        if payload is None:
+            return None
+        try:
+            return SmartConfiguration.from_json(json.dumps(payload))
+        except ValueError:
+            return None
+
+    def put(self, tenant_name: str, config: SmartConfiguration) -> None:
+        """Keep the configuration for the TTL."""
+        self._store.cache.put(
+            tenant_name, "smart-configuration", json.loads(config.to_json()), ttl=self._ttl
+        )
+
+
+class LaunchTokenSource:
+    """The gateway's TokenSource for one launch: proactive and on-demand refresh, single-flight."""
+
+    def __init__(self, found: Services, launch: LaunchSession, correlation: str) -> None:
+        self._services = found
+        self._launch = launch
+        self._tokens = launch.tokens
+        self._version = launch.token_version
+        self._correlation = correlation
+
+    def access_token(self) -> str:
+        """The access token, refreshed first when it expires within a minute (smart.md 51)."""
+        if needs_refresh(self._tokens, self._services.store.now()):
+            return self.refresh()
+        return self._tokens.access_token
+
+    def refresh(self) -> str:
+        """Refresh once per launch across workers; others reuse the result (smart.md 50)."""
+        found, launch = self._services, self._launch
+        if self._tokens.refresh_token is None:
+            raise LaunchError("refresh_failed", "this launch cannot renew its access")
+
+        refreshed: list[bool] = []
+
+        def refresher(stored: dict[str, object]) -> tuple[dict[str, object], datetime]:
+            refreshed.append(True)
+            current = TokenSet.from_json(json.dumps(stored))
+            renewed = refresh_tokens(
+                launch.tenant,
+                smart_configuration(launch.tenant),
+                current,
+                keys=found.keys,
+                http=found.oauth_http,
+                now=found.store.now(),
+            )
+            return json.loads(renewed.to_json()), renewed.expires_at
+
+        def entry(outcome: Outcome, detail: str | None = None) -> AuditEntry:
+            return AuditEntry(
+                action="token-refresh",
+                outcome=outcome,
+                tenant=launch.tenant.name,
+                launch_id=launch.launch_id,
+                fhir_user=launch.fhir_user,
+                patient_id=launch.patient_id,
+                correlation_id=self._correlation,
+                detail=detail,
+            )
+
+        try:
+            record = found.store.refresh_launch(
+                launch.launch_id, seen_version=self._version, refresher=refresher
+            )
+        except LaunchError as exc:
+            found.store.audit.append(entry(Outcome.FAILURE, exc.code))
+            raise
+        if refreshed:  # this worker made the token call (the others reused its result)
+            found.store.audit.append(entry(Outcome.SUCCESS))
+        self._tokens = TokenSet.from_json(json.dumps(record.tokens))
+        self._version = record.token_version
+        return self._tokens.access_token

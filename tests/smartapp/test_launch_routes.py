@@ -1,0 +1,194 @@
+"""The launch routes against a fake EHR on the wire: allow-list, state, session, errors."""
+
+from __future__ import annotations
+
+from urllib.parse import parse_qs, urlsplit
+
+import responses
+from flask import Flask
+from flask.testing import FlaskClient
+
+from smartapp.store import Outcome
+
+from .conftest import https_client, run_launch, start_launch
+from .fake_ehr import ISS, FakeEhr
+
+
+def test_an_unknown_or_look_alike_iss_gets_400_and_no_request_leaves(
+    client: FlaskClient, wire: responses.RequestsMock
+) -> None:
+    # smart.md 1, 2
+    for iss in (
+        "https://evil.example/fhir",
+        "https://ehr.example/fhir.evil.com",
+        "https://ehr.example@evil.com/fhir",
+        "http://ehr.example/fhir",
+        "https://ehr.example/FHIR",
+        "",
+    ):
+        response = client.get("/launch", query_string={"iss": iss, "launch": "x"})
+        assert response.status_code == 400, iss
+        assert "not registered" in response.get_data(as_text=True)
+        assert "frame-ancestors 'none'" in response.headers["Content-Security-Policy"]
+    assert len(wire.calls) == 0
+
+
+def test_an_ehr_launch_lands_on_the_launched_page(
+    app: Flask, client: FlaskClient, ehr: FakeEhr
+) -> None:
+    # smart.md 3, 14, 16, 28, 35, 40
+    authorize = start_launch(client)
+    query = parse_qs(urlsplit(authorize).query)
+    assert query["launch"] == ["launch-123"]
+    assert query["aud"] == [ISS]
+    assert "launch" in query["scope"][0].split()
+    landing = run_launch(client, ehr)
+    page = client.get(landing)
+    assert page.status_code == 200
+    html = page.get_data(as_text=True)
+    assert "pat-1" in html
+    assert "patient/Goal.crus" in html
+    for issued in ehr.issued:  # tokens never reach the browser
+        assert str(issued["access_token"]) not in html
+    cookie = client.get_cookie("__Host-ff_session")
+    assert cookie is not None
+    assert len(cookie.value) == 43  # the opaque session id only
+    for issued in ehr.issued:
+        assert str(issued["access_token"]) not in cookie.value
+        assert str(issued["refresh_token"]) not in cookie.value
+    actions = [(e.action, e.outcome) for e in app.extensions["functionfirst"].store.audit.entries()]
+    assert ("launch", Outcome.SUCCESS) in actions
+
+
+def test_the_launch_redirect_ignores_any_next_parameter(client: FlaskClient, ehr: FakeEhr) -> None:
+    # smart.md 5, 65
+    response = client.get(
+        "/launch", query_string={"iss": ISS, "launch": "l", "next": "https://evil"}
+    )
+    while response.status_code == 303:
+        response = client.get(response.headers["Location"])
+    assert response.headers["Location"].startswith("https://ehr.example/auth/authorize?")
+    assert "evil" not in response.headers["Location"]
+
+
+def test_the_session_id_is_rotated_at_the_callback(client: FlaskClient, ehr: FakeEhr) -> None:
+    # smart.md 26
+    authorize = start_launch(client)
+    before = client.get_cookie("__Host-ff_session")
+    assert before is not None
+    response = client.get(ehr.authorize(authorize))
+    after = client.get_cookie("__Host-ff_session")
+    assert response.status_code == 303
+    assert after is not None
+    assert after.value != before.value
+
+
+def test_the_session_cookie_has_the_embedding_flags(client: FlaskClient, ehr: FakeEhr) -> None:
+    # smart.md 59
+    response = client.get("/launch", query_string={"iss": ISS, "launch": "l"})
+    header = response.headers["Set-Cookie"]
+    assert header.startswith("__Host-ff_session=")
+    for flag in ("Secure", "HttpOnly", "SameSite=None", "Partitioned", "Path=/"):
+        assert flag in header
+
+
+def test_state_is_checked_first_and_used_once(client: FlaskClient, ehr: FakeEhr) -> None:
+    # smart.md 15, 21, 25
+    callback = ehr.authorize(start_launch(client))
+    forged = client.get(
+        "/callback?code=x&state=forged&error=access_denied&error_description=QQ-ehr-words"
+    )
+    assert forged.status_code == 400
+    assert "QQ-ehr-words" not in forged.get_data(as_text=True)
+    assert ehr.token_calls == 0
+    assert client.get(callback).status_code == 303
+    replay = client.get(callback)
+    assert replay.status_code == 400
+    assert ehr.token_calls == 1
+
+
+def test_a_callback_without_state_never_exchanges_a_code(client: FlaskClient, ehr: FakeEhr) -> None:
+    # smart.md 21
+    start_launch(client)
+    assert client.get("/callback?code=abc").status_code == 400
+    assert ehr.token_calls == 0
+
+
+def test_a_state_from_another_browser_is_refused(app: Flask, ehr: FakeEhr) -> None:
+    # smart.md 15, 27
+    victim, attacker = https_client(app), https_client(app)
+    callback = ehr.authorize(start_launch(attacker))
+    start_launch(victim)
+    assert victim.get(callback).status_code == 400
+    assert ehr.token_calls == 0
+
+
+def test_error_description_renders_as_text(client: FlaskClient, ehr: FakeEhr) -> None:
+    # smart.md 22, 23
+    state = parse_qs(urlsplit(start_launch(client)).query)["state"][0]
+    response = client.get(
+        "/callback",
+        query_string={
+            "state": state,
+            "error": "access_denied",
+            "error_description": "<script>alert(1)</script>",
+        },
+    )
+    html = response.get_data(as_text=True)
+    assert response.status_code == 403
+    assert "<script>alert(1)</script>" not in html
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in html
+    assert "Access was not granted" in html
+    assert ehr.token_calls == 0
+
+
+def test_a_callback_without_the_cookie_fails_closed(client: FlaskClient, ehr: FakeEhr) -> None:
+    # smart.md 27, 63
+    callback = ehr.authorize(start_launch(client))
+    client.delete_cookie("__Host-ff_session")
+    response = client.get(callback)
+    html = response.get_data(as_text=True)
+    assert response.status_code == 400
+    assert "new window" in html
+    assert "frame-ancestors https://ehr.example" in response.headers["Content-Security-Policy"]
+    assert ehr.token_calls == 0
+
+
+def test_a_blocked_cookie_at_launch_offers_a_new_window(client: FlaskClient, ehr: FakeEhr) -> None:
+    # smart.md 63
+    response = client.get("/launch", query_string={"iss": ISS, "launch": "l-9"})
+    client.delete_cookie("__Host-ff_session")  # the browser dropped it in the frame
+    blocked = client.get(response.headers["Location"])
+    html = blocked.get_data(as_text=True)
+    assert blocked.status_code == 400
+    assert 'target="_blank"' in html
+    assert "/launch?iss=https%3A%2F%2Fehr.example%2Ffhir&amp;launch=l-9" in html
+
+
+def test_two_tabs_with_two_patients_never_cross(app: Flask, ehr: FakeEhr) -> None:
+    # smart.md 6, 7
+    client = https_client(app)
+    first_authorize = start_launch(client, launch="tab-a")
+    second_authorize = start_launch(client, launch="tab-b")
+    ehr.patient = "patient-a"
+    first = client.get(ehr.authorize(first_authorize)).headers["Location"]
+    ehr.patient = "patient-b"
+    second = client.get(ehr.authorize(second_authorize)).headers["Location"]
+    assert first != second
+    assert "patient-a" in client.get(first).get_data(as_text=True)
+    assert "patient-b" in client.get(second).get_data(as_text=True)
+    assert "patient-a" not in client.get(second).get_data(as_text=True)
+    stranger = https_client(app)
+    assert stranger.get(first).status_code == 404
+
+
+def test_the_launched_page_frames_only_for_its_tenant(client: FlaskClient, ehr: FakeEhr) -> None:
+    # smart.md 61, 62
+    page = client.get(run_launch(client, ehr))
+    csp = page.headers["Content-Security-Policy"]
+    assert "frame-ancestors https://ehr.example" in csp
+    assert "script-src 'self' 'nonce-" in csp
+    assert "'unsafe-inline'" not in csp
+    assert "object-src 'none'" in csp
+    assert "base-uri 'none'" in csp
+    assert page.headers["Cache-Control"] == "no-store"
