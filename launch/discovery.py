@@ -23,6 +23,15 @@ log = logging.getLogger("launch.discovery")
 
 OAUTH_URIS = "http://fhir-registry.smarthealthit.org/StructureDefinition/oauth-uris"
 DEFAULT_TTL = timedelta(hours=1)
+# SMART v1 conformance: sub-extensions of the oauth-uris extension.
+_OAUTH_URI_NAMES = {
+    "authorize": "authorization_endpoint",
+    "token": "token_endpoint",
+    "register": "registration_endpoint",
+    "manage": "management_endpoint",
+    "introspect": "introspection_endpoint",
+    "revoke": "revocation_endpoint",
+}
 _ENDPOINTS = (
     "authorization_endpoint",
     "token_endpoint",
@@ -152,11 +161,9 @@ def _from_capability_statement(http: OAuthHttp, tenant: Tenant) -> Mapping[str, 
             if extension.get("url") != OAUTH_URIS:
                 continue
             for sub in _dicts(extension.get("extension")):
-                name, value = sub.get("url"), sub.get("valueUri")
-                if isinstance(name, str) and isinstance(value, str):
-                    found[f"{name}_endpoint" if name != "register" else "registration_endpoint"] = (
-                        value
-                    )
+                name, value = _OAUTH_URI_NAMES.get(str(sub.get("url"))), sub.get("valueUri")
+                if name is not None and isinstance(value, str):
+                    found[name] = value
         if found:
             break
     if not isinstance(found.get("token_endpoint"), str):

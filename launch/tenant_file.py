@@ -256,7 +256,11 @@ class TenantFileReader:
         values = self._strings(index, entry, "auth_hosts") or ()
         for value in values:
             if not _HOST.match(value):
-                raise self._fail(index, "auth_hosts", f"not a lowercase host[:port]: {value!r}")
+                raise self._fail(
+                    index,
+                    "auth_hosts",
+                    f"'auth_hosts' entries are lowercase host[:port]: {value!r}",
+                )
         return values
 
     def _write_strategy(self, index: int, entry: Mapping[str, object]) -> str | None:

@@ -10,7 +10,7 @@ import tomllib
 from collections.abc import Iterator, Mapping
 from pathlib import Path
 
-from launch.errors import TenantConfigError
+from launch.errors import LaunchError, TenantConfigError
 from launch.tenant_file import TenantFileReader
 from launch.tenant_model import (
     DEFAULT_SCOPES,
@@ -46,6 +46,14 @@ class TenantRegistry:
         if not iss:
             return None
         return self._by_iss.get(normalise_iss(iss))
+
+    def for_launch(self, iss: str | None) -> Tenant:
+        """The tenant of a launch's `iss`; LaunchError("unknown_iss") before any request is made."""
+        tenant = self.by_iss(iss)
+        if tenant is None:
+            # smart.md 1: an unknown issuer gets no request at all (no discovery, no DNS).
+            raise LaunchError("unknown_iss", "this EHR is not configured for FunctionFirst")
+        return tenant
 
     def by_name(self, name: str | None) -> Tenant | None:
         """The tenant with this name, else None."""
