@@ -8,7 +8,7 @@ from random import Random
 
 from sandbox.patients.external import ahrq_patient, no_chronic_pain_patient
 from sandbox.patients.histories import goal_history, heavy
-from sandbox.patients.kinds import empty, opioid, sparse, typical
+from sandbox.patients.kinds import PRIMARY, empty, opioid, sparse, typical
 from sandbox.patients.messy import messy
 from sandbox.patients.model import SeedPatient
 
@@ -42,7 +42,11 @@ def build_patients(
         if kind == "ahrq":
             out.append(ahrq_patient(today))
         elif kind == "no-chronic-pain":
-            out.append(no_chronic_pain_patient(seed, today, patient_id=NO_CHRONIC_PAIN_ID))
+            out.append(
+                no_chronic_pain_patient(
+                    seed, today, patient_id=NO_CHRONIC_PAIN_ID, practitioner_id=PRIMARY
+                )
+            )
         else:
             pid, builder = _BUILDERS[kind]
             # One Random per kind, so adding a kind never changes the others.

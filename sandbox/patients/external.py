@@ -79,7 +79,9 @@ def _replace_urns(node: object, ids: dict[str, str]) -> object:
     return node
 
 
-def no_chronic_pain_patient(seed: int, today: date, *, patient_id: str) -> SeedPatient:
+def no_chronic_pain_patient(
+    seed: int, today: date, *, patient_id: str, practitioner_id: str
+) -> SeedPatient:
     """A carebundle US Core patient (type 2 diabetes) rewritten as PUTs with fixed ids."""
     import carebundle
 
@@ -95,10 +97,15 @@ def no_chronic_pain_patient(seed: int, today: date, *, patient_id: str) -> SeedP
         if match is None:
             raise ValueError(f"carebundle entry without a urn:uuid fullUrl: {entry['fullUrl']}")
         rtype = entry["resource"]["resourceType"]
+        if rtype == "Practitioner":  # its clinician becomes the sandbox's primary care physician
+            ids[entry["fullUrl"]] = f"Practitioner/{practitioner_id}"
+            continue
         rid = patient_id if rtype == "Patient" else f"{patient_id}-{match.group(1)[:13]}"
         ids[entry["fullUrl"]] = f"{rtype}/{rid}"
     resources: list[Json] = []
     for entry in source["entry"]:
+        if entry["resource"]["resourceType"] == "Practitioner":
+            continue
         resource = _replace_urns(entry["resource"], ids)
         assert isinstance(resource, dict)
         resource["id"] = ids[entry["fullUrl"]].split("/", 1)[1]
