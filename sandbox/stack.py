@@ -22,6 +22,7 @@ import requests
 
 from sandbox.backends import Backend, free_port, start_backend
 from sandbox.ehr import EhrConfig, Listing, create_ehr_app, default_clients
+from sandbox.ehr.clock import OffsetClock
 from sandbox.ehr.config import client_secret_from
 from sandbox.serve import ThreadedServer
 from sandbox.tenants import SECRET_ENV, write_tenants
@@ -46,6 +47,7 @@ class Stack:
     patients: tuple[Listing, ...] = ()
     practitioners: tuple[Listing, ...] = ()
     app_env: Mapping[str, str] = field(default_factory=dict)
+    ehr_clock: OffsetClock = field(default_factory=OffsetClock)
 
     @property
     def backend_url(self) -> str:
@@ -135,6 +137,7 @@ def start_stack(
             patients=stack.patients,
             practitioners=stack.practitioners,
             default_launch_uri=f"{app_url}/launch",
+            clock=stack.ehr_clock,
         )
         config = replace(config, **dict(ehr_overrides or {}))  # type: ignore[arg-type]
         ehr_server.start(create_ehr_app(config))
