@@ -73,8 +73,9 @@ def test_next_links_are_followed_in_a_second_wave() -> None:
 def test_paging_stops_at_the_bound_and_says_so() -> None:
     url = f"{BASE}/Observation?_page=n"
     responses.get(url, json=bundle({"resourceType": "Observation", "id": "o"}, next_url=url))
-    result = fetch_all(make_client(), (Spec("o", "Observation", (("_page", "n"),), "o"),),
-                       max_pages=3)
+    result = fetch_all(
+        make_client(), (Spec("o", "Observation", (("_page", "n"),), "o"),), max_pages=3
+    )
     assert result.rounds == 3
     assert result.results[0].truncated is True
     assert len(result.resources) == 1  # the same id on every page is kept once

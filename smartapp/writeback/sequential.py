@@ -1,0 +1,169 @@
+"""The `sequential` strategy: one conditional create per resource, in dependency order."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+from urllib.parse import parse_qsl
+
+from smartapp.gateway.capabilities import Strategy
+from smartapp.gateway.client import FhirClient
+from smartapp.gateway.errors import FhirError, FhirUnavailable
+from smartapp.writeback.bundle import Entry, rewrite_references, unresolved_urns
+from smartapp.writeback.result import (
+    Failed,
+    SaveResult,
+    WriteEvent,
+    WriteHook,
+    Written,
+    if_match,
+    written_from_location,
+    written_from_resource,
+)
+
+# Status codes that a retry cannot change: the content or the permission is the problem.
+_PERMANENT = (400, 401, 403, 404, 405, 409, 412, 422)
+
+
+def save_sequential(
+    client: FhirClient,
+    entries: Sequence[Entry],
+    *,
+    conditional_create: bool,
+    hook: WriteHook,
+    strategy: Strategy = Strategy.SEQUENTIAL,
+) -> SaveResult:
+    """Write each entry (conditional create, or search-before-create); compensate on a hard stop."""
+    mapping: dict[str, str] = {}
+    written: list[Written] = []
+    trips_before = client.requests_sent
+    for entry in entries:
+        resource = rewrite_references(entry.resource, mapping)
+        if unresolved_urns(resource):
+            failed = Failed(resource_type=entry.resource_type, status=0,
+                            message="depends on a record that was not saved")
+            return _stop(client, strategy, written, failed, hook, trips_before)
+        try:
+            item = write_one(client, entry, resource, conditional_create=conditional_create)
+        except FhirError as exc:
+            hook(WriteEvent(action=f"create:{entry.resource_type}", accepted=False,
+                            detail=f"HTTP {exc.status} {type(exc).__name__}"))
+            failed = Failed(resource_type=entry.resource_type, status=exc.status,
+                            message=exc.message)
+            return _stop(client, strategy, written, failed, hook, trips_before)
+        hook(WriteEvent(action=f"create:{entry.resource_type}", accepted=True,
+                        resources=(item.reference,),
+                        detail=None if item.created else "already present"))
+        written.append(item)
+        if entry.full_url:
+            mapping[entry.full_url] = f"{item.resource_type}/{item.id}"
+    return SaveResult(strategy=strategy, written=tuple(written),
+                      round_trips=client.requests_sent - trips_before)
+
+
+def write_one(
+    client: FhirClient, entry: Entry, resource: Mapping[str, Any], *, conditional_create: bool
+) -> Written:
+    """Create one resource exactly once (smart.md 75, 76)."""
+    rtype = entry.resource_type
+    if entry.if_none_exist and conditional_create:
+        # Conditional create: 201 when new, 200 with the existing one when it matched; both
+        # safe to repeat, so the gateway may retry it after a timeout or a 503.
+        answer = client.send("POST", rtype, json=resource,
+                             headers={"If-None-Exist": entry.if_none_exist}, retry_safe=True)
+        return _written(client, answer.json, answer.location, answer.etag, answer.status)
+    if entry.if_none_exist:
+        found = find_existing(client, rtype, entry.if_none_exist)
+        if found is not None:
+            return found
+    try:
+        answer = client.send("POST", rtype, json=resource, retry_safe=False)
+    except FhirUnavailable:
+        # smart.md 76: never blindly repeat a plain POST; look first, create only if absent.
+        # (A race window remains if the server commits after this search: documented.)
+        if not entry.if_none_exist:
+            raise
+        found = find_existing(client, rtype, entry.if_none_exist)
+        if found is not None:
+            return found
+        answer = client.send("POST", rtype, json=resource, retry_safe=False)
+    return _written(client, answer.json, answer.location, answer.etag, answer.status)
+
+
+def find_existing(client: FhirClient, resource_type: str, query: str) -> Written | None:
+    """The resource matching a conditional-create query, if the EHR already has one."""
+    params = tuple(parse_qsl(query, keep_blank_values=True))
+    answer = client.send("GET", resource_type, params=params, retry_safe=True)
+    for raw in (answer.json or {}).get("entry") or ():
+        resource = raw.get("resource") if isinstance(raw, Mapping) else None
+        if isinstance(resource, Mapping) and resource.get("resourceType") == resource_type:
+            return written_from_resource(resource, created=False)
+    return None
+
+
+def _written(
+    client: FhirClient,
+    body: Mapping[str, Any] | None,
+    location: str | None,
+    etag: str | None,
+    status: int,
+) -> Written:
+    created = status == 201
+    if body and body.get("resourceType") not in (None, "OperationOutcome"):
+        item = written_from_resource(body, created=created)
+        if item is not None:
+            return item
+    item = written_from_location(location, etag=etag, created=created)
+    if item is None:
+        raise FhirError("The EHR did not say what it created", status=status)
+    if item.version_id is None:
+        # smart.md 78: an empty body and no version: read the resource back.
+        read = client.send("GET", f"{item.resource_type}/{item.id}", retry_safe=True)
+        return written_from_resource(read.json or {}, created=created) or item
+    return item
+
+
+def _stop(
+    client: FhirClient,
+    strategy: Strategy,
+    written: list[Written],
+    failed: Failed,
+    hook: WriteHook,
+    trips_before: int,
+) -> SaveResult:
+    compensated: list[Written] = []
+    warnings: list[str] = []
+    if failed.status in _PERMANENT:
+        # smart.md 79: a step that can never succeed leaves no half plan behind: the Goals
+        # created by this save are marked entered-in-error (delete is rarely granted).
+        for item in written:
+            if item.created and item.resource_type == "Goal":
+                if compensate_goal(client, item, hook):
+                    compensated.append(item)
+                else:
+                    warnings.append(f"Goal/{item.id} could not be withdrawn; please check it.")
+    else:
+        warnings.append("Saving stopped part-way; saving again completes it without duplicates.")
+    kept = tuple(w for w in written if w not in compensated)
+    return SaveResult(strategy=strategy, written=kept, failed=(failed,),
+                      compensated=tuple(compensated), warnings=tuple(warnings),
+                      round_trips=client.requests_sent - trips_before)
+
+
+def compensate_goal(client: FhirClient, item: Written, hook: WriteHook) -> bool:
+    """Set a Goal this save created to entered-in-error (If-Match its version)."""
+    try:
+        current = client.send("GET", f"Goal/{item.id}", retry_safe=True)
+        goal = dict(current.json or {})
+        goal["lifecycleStatus"] = "entered-in-error"
+        version = item.version_id or ((goal.get("meta") or {}).get("versionId"))
+        headers = {"If-Match": current.etag or if_match(str(version))} if version else {}
+        answer = client.send("PUT", f"Goal/{item.id}", json=goal, headers=headers,
+                             retry_safe=bool(headers))
+    except FhirError as exc:
+        hook(WriteEvent(action="compensate:Goal", accepted=False, resources=(item.reference,),
+                        detail=f"HTTP {exc.status}"))
+        return False
+    done = written_from_resource(answer.json or {}) or item
+    hook(WriteEvent(action="compensate:Goal", accepted=True, resources=(done.reference,)))
+    return True
