@@ -10,7 +10,7 @@ from rehab.context import (
     PatientSummary,
     ReviewRecord,
 )
-from rehab.errors import FieldError, RehabDataError
+from rehab.errors import FieldError, RehabDataError, messages_by_path, with_prefix
 from rehab.goal import PAIN_DOMAIN
 from rehab.measures import (
     NrsReading,
@@ -98,8 +98,10 @@ __all__ = [
     "life_areas",
     "load_library",
     "load_templates",
+    "messages_by_path",
     "overview_flags",
     "peg_change",
     "plan_warnings",
     "smart_check",
+    "with_prefix",
 ]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 
@@ -15,6 +16,28 @@ class FieldError:
     def to_dict(self) -> dict[str, str]:
         """The error as JSON: {"path": ..., "message": ...}."""
         return {"path": self.path, "message": self.message}
+
+
+def with_prefix(errors: Iterable[FieldError], prefix: str) -> list[FieldError]:
+    """The errors re-rooted under `prefix`, for a payload nested inside a larger one."""
+    result: list[FieldError] = []
+    for error in errors:
+        if not error.path:
+            path = prefix
+        elif not prefix or error.path.startswith("["):
+            path = f"{prefix}{error.path}"
+        else:
+            path = f"{prefix}.{error.path}"
+        result.append(FieldError(path=path, message=error.message))
+    return result
+
+
+def messages_by_path(errors: Iterable[FieldError]) -> dict[str, tuple[str, ...]]:
+    """Messages grouped by field path in first-seen order, to show beside each field."""
+    grouped: dict[str, list[str]] = {}
+    for error in errors:
+        grouped.setdefault(error.path, []).append(error.message)
+    return {path: tuple(messages) for path, messages in grouped.items()}
 
 
 class RehabDataError(Exception):
