@@ -1,4 +1,4 @@
-"""SMART Backend Services: client_credentials, signed assertion, system/ scopes, no refresh token."""
+"""SMART Backend Services: client_credentials, signed assertion, system/ scopes, no refresh."""
 
 from __future__ import annotations
 
