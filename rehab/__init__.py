@@ -42,6 +42,7 @@ from rehab.rules import (
     follow_up_defaults,
     overview_flags,
     plan_warnings,
+    review_warnings,
     smart_check,
 )
 from rehab.templates import (
@@ -102,6 +103,7 @@ __all__ = [
     "overview_flags",
     "peg_change",
     "plan_warnings",
+    "review_warnings",
     "smart_check",
     "with_prefix",
 ]

@@ -16,6 +16,7 @@ PAIN_DOMAIN = "pain"
 _SLUG = re.compile(r"^[a-z0-9][a-z0-9-]{0,39}$")
 _KEY = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
 MAX_STEPS = 5
+_SIGNED = {"+1": "1", "+2": "2"}
 
 
 class ExpressedBy(Enum):
@@ -181,7 +182,11 @@ def parse_measure(data: object, path: str, errors: list[FieldError]) -> Measure 
 def parse_gas(data: object, path: str, errors: list[FieldError]) -> GasLevels | None:
     """GAS levels from JSON keyed "-2".."2" ("+1"/"+2" accepted); every level must be described."""
     if isinstance(data, dict):
-        data = {{"+1": "1", "+2": "2"}.get(k, k): v for k, v in data.items()}
+        for signed, plain in _SIGNED.items():
+            if signed in data and plain in data:
+                errors.append(FieldError(path=join(path, signed), message=f"repeats level {plain}"))
+                return None
+        data = {_SIGNED.get(k, k): v for k, v in data.items()}
     read = Reader.of(data, path, errors, ("-2", "-1", "0", "1", "2"))
     if read is None:
         return None

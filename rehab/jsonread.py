@@ -169,6 +169,9 @@ class Reader:
         """A list with between low and high entries."""
         value = self.raw(key)
         if value is MISSING:
+            if low > 0:
+                self.fail(key, "is required")
+                return None
             value = []
         if not isinstance(value, list):
             self.fail(key, "must be a list")

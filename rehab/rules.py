@@ -6,8 +6,10 @@ import re
 from datetime import date, timedelta
 
 from rehab.goal import FunctionalGoal
+from rehab.measures import gas_achieved
 from rehab.overview import Flag, overview_flags
 from rehab.plan import ActionPlan, FollowUp
+from rehab.review import AchievementStatus, Decision, GoalReview
 
 __all__ = [
     "CHECK_IN_DAYS",
@@ -18,6 +20,7 @@ __all__ = [
     "follow_up_defaults",
     "overview_flags",
     "plan_warnings",
+    "review_warnings",
     "smart_check",
 ]
 
@@ -30,6 +33,15 @@ REVIEW_DAYS = 42
 # Goals usually run 4-12 weeks; beyond about six months the goal drops out of view.
 LONGEST_GOAL_DAYS = 182
 _NUMBER = re.compile(r"\d")
+# Achievement statuses that say the goal was not reached (FHIR goal-achievement).
+_SHORT_OF_GOAL = frozenset(
+    {
+        AchievementStatus.NOT_ACHIEVED,
+        AchievementStatus.NO_PROGRESS,
+        AchievementStatus.WORSENING,
+        AchievementStatus.NOT_ATTAINABLE,
+    }
+)
 
 
 def smart_check(goal: FunctionalGoal) -> tuple[str, ...]:
@@ -95,3 +107,27 @@ def follow_up_defaults(today: date) -> FollowUp:
         check_in=today + timedelta(days=CHECK_IN_DAYS),
         review=today + timedelta(days=REVIEW_DAYS),
     )
+
+
+def review_warnings(review: GoalReview) -> tuple[str, ...]:
+    """Where a review's GAS score, status and decision disagree (achieved means GAS 0 or above)."""
+    score = review.gas_score
+    if score is None:
+        return ()
+    status = review.achievement_status.value.replace("-", " ")
+    warnings: list[str] = []
+    if gas_achieved(score) and review.achievement_status in _SHORT_OF_GOAL:
+        warnings.append(
+            f"GAS {score:+d} means the expected outcome was reached, but the status says "
+            f"'{status}'."
+        )
+    if not gas_achieved(score) and review.achievement_status is AchievementStatus.ACHIEVED:
+        warnings.append(
+            f"The status says achieved, but GAS {score:+d} is below the expected outcome (0)."
+        )
+    if not gas_achieved(score) and review.decision is Decision.COMPLETE:
+        warnings.append(
+            f"The goal scored GAS {score:+d}: 'revise' keeps it with a smaller step, "
+            "'complete' closes it."
+        )
+    return tuple(warnings)

@@ -135,6 +135,21 @@ def test_a_plan_holds_one_to_five_goals(goals: object, message: str) -> None:
     assert paths(make_plan_dict(goals=goals)) == {"goals": message}
 
 
+def test_a_plan_without_goals_field_says_goals_are_required() -> None:
+    data = make_plan_dict()
+    del data["goals"]
+
+    assert paths(data) == {"goals": "is required"}
+
+
+def test_a_gas_level_given_both_with_and_without_plus_is_refused() -> None:
+    gas = {"-2": "a", "-1": "b", "0": "c", "1": "d", "+1": "d2", "2": "e"}
+
+    assert paths(make_plan_dict(goals=[make_goal_dict(gas=gas)])) == {
+        "goals[0].gas.+1": "repeats level 1"
+    }
+
+
 def test_five_goals_are_accepted() -> None:
     goals = [make_goal_dict(key=f"g{i}") for i in range(5)]
 

@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 from datetime import date, timedelta
+from typing import Any
 
 from rehab.plan import FollowUp, Measure
+from rehab.review import AchievementStatus, Decision, GoalReview
 from rehab.rules import (
     CONFIDENCE_THRESHOLD,
     confidence_gate,
     follow_up_defaults,
     plan_warnings,
+    review_warnings,
     smart_check,
 )
 from tests.rehab.factories import TODAY, make_goal, make_plan, make_step
@@ -145,4 +148,50 @@ def test_a_blank_override_reason_does_not_open_the_gate() -> None:
 def test_follow_up_defaults_are_two_weeks_and_six_weeks() -> None:
     assert follow_up_defaults(date(2026, 12, 30)) == FollowUp(
         check_in=date(2027, 1, 13), review=date(2027, 2, 10)
+    )
+
+
+def make_review(**changes: Any) -> GoalReview:
+    """A review scored GAS 0, achieved, goal continued."""
+    values: dict[str, Any] = {
+        "gas_score": 0,
+        "achievement_status": AchievementStatus.ACHIEVED,
+        "peg": None,
+        "note": None,
+        "decision": Decision.CONTINUE,
+    }
+    values.update(changes)
+    return GoalReview(**values)
+
+
+def test_a_consistent_review_has_no_warning() -> None:
+    assert review_warnings(make_review()) == ()
+    assert review_warnings(make_review(gas_score=None, decision=Decision.COMPLETE)) == ()
+    below = make_review(gas_score=-1, achievement_status=AchievementStatus.IMPROVING)
+    assert review_warnings(below) == ()
+
+
+def test_gas_zero_or_above_with_a_not_achieved_status_is_pointed_out() -> None:
+    review = make_review(gas_score=1, achievement_status=AchievementStatus.NOT_ACHIEVED)
+
+    assert review_warnings(review) == (
+        "GAS +1 means the expected outcome was reached, but the status says 'not achieved'.",
+    )
+
+
+def test_achieved_with_gas_below_zero_is_pointed_out() -> None:
+    warnings = review_warnings(make_review(gas_score=-2))
+
+    assert warnings == (
+        "The status says achieved, but GAS -2 is below the expected outcome (0).",
+    )
+
+
+def test_completing_a_goal_scored_below_zero_mentions_revising() -> None:
+    review = make_review(
+        gas_score=-1, achievement_status=AchievementStatus.NO_PROGRESS, decision=Decision.COMPLETE
+    )
+
+    assert review_warnings(review) == (
+        "The goal scored GAS -1: 'revise' keeps it with a smaller step, 'complete' closes it.",
     )
