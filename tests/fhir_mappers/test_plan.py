@@ -54,12 +54,17 @@ def test_the_careplan_links_goals_conditions_and_steps_as_details() -> None:
     careplan = resources.careplan.resource
     goal_urls = [goal.full_url for goal in resources.goals]
     assert [ref["reference"] for ref in careplan["goal"]] == goal_urls
-    assert careplan["addresses"] == [{"reference": "Condition/cp-1"},
-                                     {"reference": "Condition/cp-2"}]
+    assert careplan["addresses"] == [
+        {"reference": "Condition/cp-1"},
+        {"reference": "Condition/cp-2"},
+    ]
     assert careplan["contributor"] == [{"reference": AUTHOR}, {"reference": "Patient/123"}]
     details = [activity["detail"] for activity in careplan["activity"]]
-    assert [d["goal"][0]["reference"] for d in details] == [goal_urls[0], goal_urls[0],
-                                                             goal_urls[1]]
+    assert [d["goal"][0]["reference"] for d in details] == [
+        goal_urls[0],
+        goal_urls[0],
+        goal_urls[1],
+    ]
     assert details[0]["scheduledTiming"]["repeat"]["frequency"] == 3
     assert details[0]["scheduledTiming"]["repeat"]["periodUnit"] == "wk"
     assert details[0]["status"] == "not-started"
@@ -113,8 +118,17 @@ def test_the_previous_plan_is_replaced() -> None:
 def test_dependency_order_puts_goals_before_what_references_them() -> None:
     resources = plan_to_resources(make_plan(), activity_style="reference", **OPTIONS)
     kinds = [resource["resourceType"] for resource in resources.all()]
-    assert kinds == ["Goal", "Goal", "ServiceRequest", "ServiceRequest", "ServiceRequest",
-                     "CarePlan", "Observation", "Observation", "Observation"]
+    assert kinds == [
+        "Goal",
+        "Goal",
+        "ServiceRequest",
+        "ServiceRequest",
+        "ServiceRequest",
+        "CarePlan",
+        "Observation",
+        "Observation",
+        "Observation",
+    ]
 
 
 def test_the_transaction_posts_each_entry_conditionally_with_urn_uuid_full_urls() -> None:
@@ -165,8 +179,9 @@ def test_the_plan_read_back_equals_the_plan_written(style: str) -> None:
 def test_the_plan_read_back_from_the_server_with_ids_equals_the_plan(style: str) -> None:
     plan = make_plan()
     resources = plan_to_resources(plan, activity_style=style, **OPTIONS)
-    written = {entry.full_url: f"{entry.resource_type}/s{n}"
-               for n, entry in enumerate(resources.entries())}
+    written = {
+        entry.full_url: f"{entry.resource_type}/s{n}" for n, entry in enumerate(resources.entries())
+    }
 
     def as_stored(resource: dict[str, object], url: str) -> dict[str, object]:
         stored = resolve_references(resource, written)
