@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from rehab.measures import (
     GAS_ANSWERS,
@@ -96,3 +98,24 @@ def test_promis_direction_depends_on_the_kind() -> None:
 
     assert function.higher_is_better
     assert not interference.higher_is_better
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    st.tuples(st.integers(0, 10), st.integers(0, 10), st.integers(0, 10)),
+    st.tuples(st.integers(0, 10), st.integers(0, 10), st.integers(0, 10)),
+)
+def test_the_change_rule_holds_for_every_pair_of_peg_answers(
+    before: tuple[int, int, int], after: tuple[int, int, int]
+) -> None:
+    baseline = PegItems(pain=before[0], enjoyment=before[1], activity=before[2])
+    current = PegItems(pain=after[0], enjoyment=after[1], activity=after[2])
+    # Item sums are whole numbers, so the rule can be checked exactly on them.
+    old, new = sum(before), sum(after)
+
+    change = peg_change(baseline.score, current.score)
+
+    assert change.direction == ("same" if new == old else "better" if new < old else "worse")
+    if old > 0:
+        assert change.meaningful is (10 * abs(new - old) >= 3 * old)
+        assert change.percent == pytest.approx(100 * (new - old) / old)
