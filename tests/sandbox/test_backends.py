@@ -342,3 +342,40 @@ def test_nothing_left_running_when_start_fails(kind: str, tmp_path: Path) -> Non
         start_backend(kind, port=port, data_dir=tmp_path, timeout_s=0.05)
     assert not _listening(port)
     assert _processes_mentioning(f"--port\x00{port}") == []
+
+
+def conditional_goal_transaction(patient_id: str, count: int) -> dict[str, object]:
+    entries = []
+    for _ in range(count):
+        identifier = f"urn:uuid:{uuid.uuid4()}"
+        entries.append(
+            {
+                "fullUrl": identifier,
+                "resource": new_goal(patient_id, identifier),
+                "request": {
+                    "method": "POST",
+                    "url": "Goal",
+                    "ifNoneExist": f"identifier={GOAL_ID_SYSTEM}|{identifier}",
+                },
+            }
+        )
+    return {"resourceType": "Bundle", "type": "transaction", "entry": entries}
+
+
+@pytest.mark.integration
+def test_conditional_transaction_size_limit(fhir_backend: SeededBackend) -> None:
+    """Medplum refuses a transaction of more than 8 entries once any entry is conditional."""
+    base = fhir_backend.base_url
+    patient_id = fhir_backend.patient("sparse").id
+    eight = requests.post(
+        base, json=conditional_goal_transaction(patient_id, 8), headers=FHIR_JSON, timeout=30
+    )
+    assert eight.status_code == 200, eight.text
+    nine = requests.post(
+        base, json=conditional_goal_transaction(patient_id, 9), headers=FHIR_JSON, timeout=30
+    )
+    if fhir_backend.kind == "medplum":
+        assert nine.status_code == 400
+        assert "strict isolation" in nine.text
+    else:
+        assert nine.status_code == 200, nine.text
