@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from datetime import date
 from enum import Enum
 from typing import TypeVar
@@ -12,10 +12,20 @@ from typing import TypeVar
 from rehab.errors import FieldError
 
 E = TypeVar("E", bound=Enum)
+T = TypeVar("T")
 
 _DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 _INT = re.compile(r"^[+-]?\d{1,9}$")
 MISSING = object()
+
+
+def read_payload(
+    data: object, parse: Callable[[object, list[FieldError]], T | None]
+) -> tuple[T | None, list[FieldError]]:
+    """The parsed value and no errors, or None and every field error; never raises on input."""
+    errors: list[FieldError] = []
+    value = parse(data, errors)
+    return (value if not errors else None), errors
 
 
 def join(path: str, key: str | int) -> str:
@@ -59,12 +69,17 @@ class Reader:
         value = self.data.get(key, MISSING)
         return MISSING if value is None else value
 
+    def present(self, key: str, *, required: bool) -> object:
+        """The raw value, or MISSING (with an error when the field is required)."""
+        value = self.raw(key)
+        if value is MISSING and required:
+            self.fail(key, "is required")
+        return value
+
     def text(self, key: str, *, required: bool = True, max_len: int = 1000) -> str | None:
         """A string, trimmed; blank counts as absent."""
-        value = self.raw(key)
+        value = self.present(key, required=required)
         if value is MISSING:
-            if required:
-                self.fail(key, "is required")
             return None
         if not isinstance(value, str):
             self.fail(key, "must be text")
@@ -94,10 +109,8 @@ class Reader:
 
     def integer(self, key: str, *, low: int, high: int, required: bool = True) -> int | None:
         """A whole number within [low, high]; integral floats and digit strings are accepted."""
-        value = self.raw(key)
+        value = self.present(key, required=required)
         if value is MISSING:
-            if required:
-                self.fail(key, "is required")
             return None
         number: int | None = None
         if isinstance(value, bool):
@@ -118,10 +131,8 @@ class Reader:
 
     def number(self, key: str, *, required: bool = True) -> float | None:
         """A finite number."""
-        value = self.raw(key)
+        value = self.present(key, required=required)
         if value is MISSING:
-            if required:
-                self.fail(key, "is required")
             return None
         if isinstance(value, bool) or not isinstance(value, int | float):
             self.fail(key, "must be a number")
@@ -137,10 +148,8 @@ class Reader:
 
     def day(self, key: str, *, required: bool = True) -> date | None:
         """A calendar date written YYYY-MM-DD."""
-        value = self.raw(key)
+        value = self.present(key, required=required)
         if value is MISSING:
-            if required:
-                self.fail(key, "is required")
             return None
         if isinstance(value, str) and _DATE.match(value):
             try:
@@ -153,10 +162,8 @@ class Reader:
 
     def choice(self, key: str, kind: type[E], *, required: bool = True) -> E | None:
         """One of an enum's values."""
-        value = self.raw(key)
+        value = self.present(key, required=required)
         if value is MISSING:
-            if required:
-                self.fail(key, "is required")
             return None
         for member in kind:
             if member.value == value:

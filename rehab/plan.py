@@ -16,7 +16,7 @@ from rehab.goal import (
     PeriodUnit,
     parse_goal,
 )
-from rehab.jsonread import Reader, join
+from rehab.jsonread import Reader, join, read_payload
 
 __all__ = [
     "ActionPlan",
@@ -80,9 +80,7 @@ class ActionPlan:
     @classmethod
     def from_dict(cls, data: object) -> tuple[ActionPlan | None, list[FieldError]]:
         """The plan and no errors, or None and every field error; never raises on user input."""
-        errors: list[FieldError] = []
-        plan = _parse_plan(data, errors)
-        return (plan if not errors else None), errors
+        return read_payload(data, _parse_plan)
 
     def to_dict(self) -> dict[str, object]:
         """The plan as the API's JSON (dates YYYY-MM-DD); from_dict reads it back unchanged."""

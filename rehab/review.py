@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from enum import Enum
 
 from rehab.errors import FieldError
-from rehab.jsonread import MISSING, Reader
+from rehab.jsonread import MISSING, Reader, read_payload
 from rehab.measures import PegItems
 
 REVIEW_FIELDS = (
@@ -57,9 +57,7 @@ class GoalReview:
     @classmethod
     def from_dict(cls, data: object) -> tuple[GoalReview | None, list[FieldError]]:
         """The review and no errors, or None and every field error; never raises on user input."""
-        errors: list[FieldError] = []
-        review = _parse_review(data, errors)
-        return (review if not errors else None), errors
+        return read_payload(data, _parse_review)
 
     def to_dict(self) -> dict[str, object]:
         """The review as the API's JSON; from_dict reads it back unchanged."""
