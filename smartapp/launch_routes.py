@@ -6,11 +6,12 @@ import json
 import logging
 from dataclasses import fields
 from datetime import datetime, timedelta
-from urllib.parse import urlencode
+from urllib.parse import quote, urlencode
 
 from flask import Blueprint, jsonify, redirect, render_template, request, url_for
 from werkzeug.wrappers import Response
 
+from fhir_mappers import patient_context
 from launch.discovery import SmartConfiguration
 from launch.errors import LaunchError
 from launch.flow import PendingAuthorization, begin_authorization, complete_authorization
@@ -22,6 +23,7 @@ from smartapp.web import (
     correlation_id,
     csrf_token_for,
     current_launch,
+    fhir_client,
     launched_view,
     require_csrf,
     services,
@@ -280,16 +282,28 @@ def readyz() -> Response:
     return response
 
 
-@bp.get("/l/<launch_id>/")
+@bp.get("/l/<launch_id>/session")
+@bp.get("/l/<launch_id>/")  # added first, so url_for() builds this one
 @launched_view
 def launched(launch_id: str) -> str:
-    """The landing page of a launch: patient in context, granted scopes, allowed writes."""
+    """The launch's connection page: the patient (one FHIR read), granted scopes, allowed writes.
+
+    The overview, where installed, answers `/l/<launch_id>/` first; this page stays at `session`.
+    """
     launch = current_launch()
     scopes = launch.tokens.scopes
+    name = None
+    if launch.patient_id and scopes.can_read("Patient"):
+        patient = fhir_client(launch).send(
+            "GET", f"Patient/{quote(launch.patient_id, safe='')}", retry_safe=True
+        )
+        summary = patient_context((patient.json or {},), today=services().store.now().date())
+        name = summary.patient.name if summary.patient else None
     writes = tuple((rt, scopes.can_create(rt), scopes.can_update(rt)) for rt in WRITE_TYPES)
     return render_template(
         "launch/launched.html",
         launch=launch,
+        patient_name=name,
         writes=writes,
         scopes=sorted(scopes.to_string().split()),
     )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import secrets
 import time
 from dataclasses import dataclass, field
@@ -143,6 +144,24 @@ class FakeEhr:
         )
         wire.add(responses.GET, f"{self.host}/auth/jwks", json=self.jwks())
         wire.add_callback(responses.POST, f"{self.host}/auth/token", callback=self.token)
+        wire.add_callback(
+            responses.GET,
+            re.compile(re.escape(self.iss) + r"/Patient/[^/?]+$"),
+            callback=self.patient_read,
+        )
+
+    def patient_read(self, request: responses.PreparedRequest) -> tuple[int, dict[str, str], str]:
+        """Patient/<id>: a name per id; only a token this EHR issued is accepted."""
+        token = str(request.headers.get("Authorization", "")).removeprefix("Bearer ")
+        if token not in {str(body["access_token"]) for body in self.issued}:
+            return 401, {}, ""
+        pid = str(request.url).rsplit("/", 1)[1]
+        body = {
+            "resourceType": "Patient",
+            "id": pid,
+            "name": [{"given": ["Pat"], "family": pid.upper()}],
+        }
+        return 200, {"Content-Type": "application/fhir+json"}, json.dumps(body)
 
     def authorize(self, url: str) -> str:
         """Play the EHR's authorize step: check the request, return the callback URL with a code."""

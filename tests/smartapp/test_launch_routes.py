@@ -43,10 +43,11 @@ def test_an_ehr_launch_lands_on_the_launched_page(
     assert query["aud"] == [ISS]
     assert "launch" in query["scope"][0].split()
     landing = run_launch(client, ehr)
-    page = client.get(landing)
+    page = client.get(landing + "session")
     assert page.status_code == 200
     html = page.get_data(as_text=True)
     assert "pat-1" in html
+    assert "Pat PAT-1" in html  # the one FHIR read, with the launch's token
     assert "patient/Goal.crus" in html
     for issued in ehr.issued:  # tokens never reach the browser
         assert str(issued["access_token"]) not in html
@@ -175,16 +176,17 @@ def test_two_tabs_with_two_patients_never_cross(app: Flask, ehr: FakeEhr) -> Non
     ehr.patient = "patient-b"
     second = client.get(ehr.authorize(second_authorize)).headers["Location"]
     assert first != second
-    assert "patient-a" in client.get(first).get_data(as_text=True)
-    assert "patient-b" in client.get(second).get_data(as_text=True)
-    assert "patient-a" not in client.get(second).get_data(as_text=True)
+    assert "patient-a" in client.get(first + "session").get_data(as_text=True)
+    assert "patient-b" in client.get(second + "session").get_data(as_text=True)
+    assert "patient-a" not in client.get(second + "session").get_data(as_text=True)
     stranger = https_client(app)
+    assert stranger.get(first + "session").status_code == 404
     assert stranger.get(first).status_code == 404
 
 
 def test_the_launched_page_frames_only_for_its_tenant(client: FlaskClient, ehr: FakeEhr) -> None:
     # smart.md 61, 62
-    page = client.get(run_launch(client, ehr))
+    page = client.get(run_launch(client, ehr) + "session")
     csp = page.headers["Content-Security-Policy"]
     assert "frame-ancestors https://ehr.example" in csp
     assert "script-src 'self' 'nonce-" in csp
