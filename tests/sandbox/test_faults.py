@@ -1,0 +1,121 @@
+"""Fault injection: latency, 5xx, 429 with Retry-After, timeouts and dropped connections."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+import requests
+
+from sandbox.ehr import EhrConfig, create_ehr_app
+from sandbox.ehr.faults import FaultError, Faults, Outcome, parse_faults
+from sandbox.stack import Stack
+from tests.sandbox.smart import bearer, tokens
+
+
+def test_parse_faults_reads_numbers_and_keeps_defaults() -> None:
+    faults = parse_faults({"latency_ms": "250", "error_rate": 0.5})
+    assert faults.latency_ms == 250
+    assert faults.error_rate == 0.5
+    assert faults.retry_after == Faults().retry_after
+
+
+@pytest.mark.parametrize(
+    ("data", "words"),
+    [
+        ({"eror_rate": 1}, "unknown fault setting"),
+        ({"error_rate": 2}, "probability"),
+        ({"latency_ms": -1}, "negative"),
+        ({"error_status": 404}, "5xx"),
+        ({"drop_rate": "often"}, "number"),
+    ],
+)
+def test_bad_fault_settings_are_named(data: dict[str, object], words: str) -> None:
+    with pytest.raises(FaultError, match=words):
+        parse_faults(data)
+
+
+def test_decide_draws_in_order_and_passes_when_nothing_fires() -> None:
+    rolls = iter([0.9, 0.1])
+    faults = Faults(timeout_rate=0.5, error_rate=0.5)
+    assert faults.decide(lambda: next(rolls)) is Outcome.SERVER_ERROR
+    assert Faults().decide(lambda: 0.0) is Outcome.FORWARD
+    assert Faults().active is False
+
+
+def test_the_admin_endpoint_is_loopback_only() -> None:
+    config = EhrConfig(
+        public_url="http://127.0.0.1:9", backend_url="http://127.0.0.1:9/fhir", clients=()
+    )
+    client = create_ehr_app(config).test_client()
+    remote = client.get("/sandbox/faults", environ_base={"REMOTE_ADDR": "10.1.2.3"})
+    assert remote.status_code == 403
+    local = client.get("/sandbox/faults", environ_base={"REMOTE_ADDR": "127.0.0.1"})
+    assert local.json == Faults().to_dict()
+
+
+@pytest.fixture
+def faults_url(sekmet_stack: Stack) -> Iterator[str]:
+    """The admin endpoint; faults are cleared after each test."""
+    url = f"{sekmet_stack.ehr_url}/sandbox/faults"
+    yield url
+    assert requests.delete(url, timeout=10).json() == Faults().to_dict()
+
+
+def _read(token: dict[str, Any], timeout: float = 10) -> requests.Response:
+    return requests.get(
+        f"{token['iss']}/Patient/{token['patient']}", headers=bearer(token), timeout=timeout
+    )
+
+
+@pytest.mark.integration
+def test_server_errors_and_throttling_through_the_admin_endpoint(
+    sekmet_stack: Stack, faults_url: str
+) -> None:
+    token = tokens(sekmet_stack)
+    assert requests.post(faults_url, json={"error_rate": 1}, timeout=10).status_code == 200
+    assert _read(token).status_code == 503
+    requests.post(faults_url, json={"throttle_rate": 1, "retry_after": 7}, timeout=10)
+    throttled = _read(token)
+    assert throttled.status_code == 429
+    assert throttled.headers["Retry-After"] == "7"
+    requests.delete(faults_url, timeout=10)
+    assert _read(token).status_code == 200
+
+
+@pytest.mark.integration
+def test_bad_settings_are_400_and_change_nothing(sekmet_stack: Stack, faults_url: str) -> None:
+    response = requests.post(faults_url, json={"error_rate": 3}, timeout=10)
+    assert response.status_code == 400
+    assert "probability" in response.json()["error"]
+    assert requests.get(faults_url, timeout=10).json() == Faults().to_dict()
+
+
+@pytest.mark.integration
+def test_latency_is_added(sekmet_stack: Stack, faults_url: str) -> None:
+    token = tokens(sekmet_stack)
+    requests.post(faults_url, json={"latency_ms": 400}, timeout=10)
+    began = time.monotonic()
+    assert _read(token).status_code == 200
+    assert time.monotonic() - began >= 0.4
+
+
+@pytest.mark.integration
+def test_dropped_connections_and_timeouts(sekmet_stack: Stack, faults_url: str) -> None:
+    token = tokens(sekmet_stack)
+    requests.post(faults_url, json={"drop_rate": 1}, timeout=10)
+    with pytest.raises(requests.ConnectionError):
+        _read(token)
+    requests.post(faults_url, json={"timeout_rate": 1, "timeout_seconds": 1.5}, timeout=10)
+    with pytest.raises(requests.Timeout):
+        _read(token, timeout=0.5)
+
+
+@pytest.mark.integration
+def test_faults_chosen_per_launch_touch_that_launch_only(sekmet_stack: Stack) -> None:
+    faulty = tokens(sekmet_stack, error_rate="1", error_status="502")
+    healthy = tokens(sekmet_stack)
+    assert _read(faulty).status_code == 502
+    assert _read(healthy).status_code == 200
