@@ -55,7 +55,7 @@ class Collected:
     care_plans: list[CarePlanSummary] = field(default_factory=list)
     requests: list[tuple[int, Mapping[str, Any]]] = field(default_factory=list)
     medication_resources: dict[str, Mapping[str, Any]] = field(default_factory=dict)
-    skipped: list[str] = field(default_factory=list)
+    skipped: list[tuple[int, str]] = field(default_factory=list)
 
 
 def _patient(resource: Mapping[str, Any], found: Collected) -> None:
@@ -183,7 +183,7 @@ def patient_context(resources: Iterable[object], *, today: date) -> PatientConte
     found = Collected(today=today)
     for index, resource in enumerate(_flatten(resources)):
         if not isinstance(resource, Mapping):
-            found.skipped.append(label(resource, index))
+            found.skipped.append((index, label(resource, index)))
             continue
         kind = resource.get("resourceType")
         if kind == "MedicationRequest":
@@ -198,13 +198,13 @@ def patient_context(resources: Iterable[object], *, today: date) -> PatientConte
         try:
             reader(resource, found)
         except READ_ERRORS:
-            found.skipped.append(label(resource, index))
+            found.skipped.append((index, label(resource, index)))
     medications: list[tuple[Medication, date | None]] = []
     for index, request in found.requests:
         try:
             medication = medication_from_request(request, found.medication_resources)
         except READ_ERRORS:
-            found.skipped.append(label(request, index))
+            found.skipped.append((index, label(request, index)))
             continue
         if medication is not None:
             medications.append((medication, authored_on(request)))
@@ -214,7 +214,7 @@ def patient_context(resources: Iterable[object], *, today: date) -> PatientConte
         try:
             goals.append(goal_summary(goal))
         except READ_ERRORS:
-            found.skipped.append(label(goal, index))
+            found.skipped.append((index, label(goal, index)))
     return PatientContext(
         patient=found.patient,
         conditions=tuple(found.conditions),
@@ -225,5 +225,5 @@ def patient_context(resources: Iterable[object], *, today: date) -> PatientConte
         goals=link_reviews(tuple(goals), reviews),
         care_plans=tuple(found.care_plans),
         reviews=reviews,
-        skipped=tuple(found.skipped),
+        skipped=tuple(text for _, text in sorted(found.skipped)),  # in input order
     )
