@@ -13,7 +13,10 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 
 from rehab.errors import FieldError
+from rehab.goal import parse_goal
 from rehab.plan import ActionPlan, FunctionalGoal
+from rehab.rules import smart_check
+from rehab.templates import GoalTemplate, goal_from_template
 
 MAX_GOALS = 5
 MAX_STEPS = 5
@@ -364,3 +367,31 @@ def remove_goal(fields: Mapping[str, str], goal_index: int) -> dict[str, str]:
         elif int(match.group(1)) in renumber:
             result[f"goals[{renumber[int(match.group(1))]}]{match.group(2)}"] = value
     return result
+
+
+def template_goal(
+    fields: Mapping[str, str], template: GoalTemplate, *, today: date
+) -> dict[str, str]:
+    """The fields with one more goal filled from a template (every field stays editable)."""
+    index = next_goal_index(fields)
+    if index is None:
+        return dict(fields)
+    goal = goal_from_template(template, key=unique_key(fields, template.key), start=today)
+    return {**fields, **goal_fields(goal, index)}
+
+
+def goal_checks(fields: Mapping[str, str]) -> dict[int, tuple[str, ...]]:
+    """Per goal on the form: what it lacks to be SMART, or what stops it being read."""
+    checks: dict[int, tuple[str, ...]] = {}
+    for slot in slots(fields):
+        errors: list[FieldError] = []
+        data = _goal_dict(fields, slot)
+        data.setdefault("key", f"goal-{slot.index + 1}")
+        goal = parse_goal(data, f"goals[{slot.index}]", errors)
+        if goal is None:
+            checks[slot.index] = tuple(
+                message for messages in errors_by_field(errors).values() for message in messages
+            )
+        else:
+            checks[slot.index] = smart_check(goal)
+    return checks

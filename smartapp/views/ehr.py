@@ -1,0 +1,168 @@
+"""The pages' door to the EHR: context, write plan, save and review for the launch of a request.
+
+Thin glue over the gateway and write-back (which do the HTTP); per-app caches live in
+`app.extensions["functionfirst.pages"]`, set up by `init_pages`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Any
+
+from flask import current_app
+
+from launch.errors import OAuthHttpError
+from rehab.plan import ActionPlan
+from rehab.review import GoalReview
+from smartapp.errors import AppError
+from smartapp.gateway.capabilities import CapabilityCache, WritePlan, plan_writes
+from smartapp.gateway.context import ContextCache, ContextResult, load_context
+from smartapp.store import Outcome
+from smartapp.store.drafts import DraftStore
+from smartapp.style import EhrStyle, parse_style, style_url_allowed
+from smartapp.views.saved import SavedPlans
+from smartapp.web import LaunchSession, audit, fhir_client, services
+from smartapp.writeback.result import SaveResult, WriteEvent
+from smartapp.writeback.review import Conflict, ReviewResult, read_goal, save_review
+from smartapp.writeback.save import save_plan
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class PageServices:
+    """Per-app helpers of the pages."""
+
+    contexts: ContextCache
+    capabilities: CapabilityCache
+    drafts: DraftStore
+    saved: SavedPlans
+    styles: dict[str, EhrStyle]
+
+
+def pages() -> PageServices:
+    """The current app's page helpers."""
+    found = current_app.extensions["functionfirst.pages"]
+    assert isinstance(found, PageServices)
+    return found
+
+
+def now() -> datetime:
+    """The app's clock (the store's, so tests can set it)."""
+    return services().store.now()
+
+
+def today() -> date:
+    """Today's date by the app's clock."""
+    return now().date()
+
+
+def patient_of(launch: LaunchSession) -> str:
+    """The patient in context, from the token only (smart.md 36)."""
+    if not launch.patient_id:
+        raise AppError(400, "no_patient", "This launch has no patient in context.", relaunch=True)
+    return launch.patient_id
+
+
+def author_of(launch: LaunchSession) -> str:
+    """Who is signed in (fhirUser), the author of what the app writes."""
+    if not launch.fhir_user:
+        raise AppError(
+            403, "no_user", "The EHR did not say who is signed in, so nothing can be saved."
+        )
+    return launch.fhir_user
+
+
+def context(launch: LaunchSession) -> ContextResult:
+    """The patient context, cached briefly per launch."""
+    patient_id = patient_of(launch)
+
+    def load() -> ContextResult:
+        return load_context(
+            fhir_client(launch), patient_id, today=today(), quirks=launch.tenant.quirks
+        )
+
+    return pages().contexts.get(launch.launch_id, load)
+
+
+def write_plan(launch: LaunchSession) -> WritePlan:
+    """The strategy a save would use now, and why."""
+    capabilities = pages().capabilities.get(launch.tenant.name, fhir_client(launch))
+    return plan_writes(capabilities, launch.tokens.scopes, launch.tenant.write_strategy)
+
+
+def save(launch: LaunchSession, plan: ActionPlan, plan_key: str) -> SaveResult:
+    """Save the plan with the planned strategy; every write attempt goes to the audit log."""
+
+    def hook(event: WriteEvent) -> None:
+        outcome = Outcome.SUCCESS if event.accepted else Outcome.FAILURE
+        audit(event.action, outcome, launch=launch, resources=event.resources, detail=event.detail)
+
+    ctx = context(launch).context
+    pages().contexts.invalidate(launch.launch_id)  # the overview shows what was just written
+    activity_style = (
+        "reference" if launch.tenant.quirks.get("activity_style_reference") else "detail"
+    )
+    return save_plan(
+        fhir_client(launch),
+        plan,
+        write_plan=write_plan(launch),
+        patient_id=patient_of(launch),
+        author=author_of(launch),
+        today=today(),
+        plan_key=plan_key,
+        recorded=now(),
+        conditions=tuple(f"Condition/{c.id}" for c in ctx.conditions),
+        activity_style=activity_style,
+        patient_name=ctx.patient.name if ctx.patient else None,
+        hook=hook,
+    )
+
+
+def goal(launch: LaunchSession, goal_id: str) -> tuple[dict[str, Any], str | None]:
+    """The Goal as the EHR holds it now, and its version id."""
+    found, version, _etag = read_goal(fhir_client(launch), goal_id)
+    return found, version
+
+
+def review(
+    launch: LaunchSession,
+    goal_id: str,
+    answer: GoalReview,
+    *,
+    base_version: str | None,
+    review_key: str,
+) -> ReviewResult | Conflict:
+    """Record a review unless someone changed the goal since `base_version`."""
+
+    def hook(event: WriteEvent) -> None:
+        outcome = Outcome.SUCCESS if event.accepted else Outcome.FAILURE
+        audit(event.action, outcome, launch=launch, resources=event.resources, detail=event.detail)
+
+    pages().contexts.invalidate(launch.launch_id)
+    return save_review(
+        fhir_client(launch),
+        goal_id,
+        answer,
+        patient_id=patient_of(launch),
+        author=author_of(launch),
+        today=today(),
+        recorded=now(),
+        base_version=base_version,
+        review_key=review_key,
+        hook=hook,
+    )
+
+
+def ehr_style(launch: LaunchSession) -> EhrStyle | None:
+    """The EHR's style document, whitelisted; fetched once per URL, only from the EHR's origin."""
+    url = launch.tokens.smart_style_url
+    if not url or not style_url_allowed(url, launch.tenant.iss):
+        return None
+    cache = pages().styles
+    if url not in cache:
+        try:
+            document = services().oauth_http.get_json(url).body
+        except OAuthHttpError:
+            return None  # the default style serves; the page must not fail for a colour
+        cache[url] = parse_style(document)
+    return cache[url]

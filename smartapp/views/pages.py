@@ -1,0 +1,84 @@
+"""The pages blueprint: the frame every page shares, template helpers, overview and EHR style."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from flask import Blueprint, Response, render_template, url_for
+
+from rehab.context import PatientContext, PatientSummary
+from smartapp.forms import field_id
+from smartapp.views import ehr
+from smartapp.views.summary import summarize
+from smartapp.web import LaunchSession, current_launch, launched_view
+
+bp = Blueprint("pages", __name__)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Page:
+    """What the shared layout needs: launch id, CSRF token, banner, EHR style, active tab."""
+
+    launch_id: str
+    csrf_token: str
+    banner: PatientSummary | None
+    style_url: str | None
+    active: str
+
+
+def page_frame(launch: LaunchSession, ctx: PatientContext | None, active: str) -> Page:
+    """The frame of a page; the banner only when the EHR asks for it (smart.md 38)."""
+    style = ehr.ehr_style(launch)
+    return Page(
+        launch_id=launch.launch_id,
+        csrf_token=launch.csrf_token,
+        banner=ctx.patient if ctx is not None and launch.tokens.need_patient_banner else None,
+        style_url=url_for("pages.ehr_style", launch_id=launch.launch_id)
+        if style and style.properties
+        else None,
+        active=active,
+    )
+
+
+@bp.app_template_filter("number")
+def number(value: float | int | None) -> str:
+    """A measure for display: whole numbers plain, others with one decimal."""
+    if value is None:
+        return "—"
+    return f"{value:.0f}" if float(value).is_integer() else f"{value:.1f}"
+
+
+@bp.app_context_processor
+def helpers() -> dict[str, object]:
+    """Template helpers of the pages."""
+    return {"field_id": field_id}
+
+
+@bp.get("/l/<launch_id>/")
+@launched_view
+def overview(launch_id: str) -> str:
+    """The patient's pain and function picture, goals, plan and flags."""
+    launch = current_launch()
+    result = ehr.context(launch)
+    ctx = result.context
+    return render_template(
+        "pages/overview.html",
+        page=page_frame(launch, ctx, "overview"),
+        ctx=ctx,
+        s=summarize(ctx, today=ehr.today()),
+        missing=result.missing,
+        skipped=ctx.skipped,
+    )
+
+
+@bp.get("/l/<launch_id>/style.css")
+@launched_view
+def ehr_style(launch_id: str) -> Response:
+    """The EHR's whitelisted style as CSS custom properties (never raw CSS from the EHR)."""
+    style = ehr.ehr_style(current_launch())
+    css = render_template("pages/ehr_style.css", properties=style.properties if style else ())
+    return Response(css, mimetype="text/css")
+
+
+# The other pages register on the same blueprint.
+from smartapp.views import plan, results, review  # noqa: E402, F401

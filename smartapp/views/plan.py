@@ -1,0 +1,182 @@
+"""Set goals: the plan form, its edits (templates, goals, steps), the SMART check, the save.
+
+Every request keeps the fields exactly as typed and stores them as the draft, so nothing is
+lost on an error, a refused save or a closed tab (the draft returns on the next launch).
+"""
+
+from __future__ import annotations
+
+import re
+import secrets
+from collections.abc import Mapping
+
+from flask import Response, jsonify, redirect, render_template, request, url_for
+from werkzeug.wrappers import Response as BaseResponse
+
+from rehab.rules import confidence_gate, follow_up_defaults, plan_warnings
+from rehab.templates import default_library
+from smartapp import forms
+from smartapp.gateway.errors import FhirError, FhirUnavailable
+from smartapp.store.drafts import DraftConflict, DraftTooLarge
+from smartapp.views import ehr
+from smartapp.views.pages import bp, page_frame
+from smartapp.views.words import error_words, strategy_words
+from smartapp.web import LaunchSession, current_launch, launched_view
+
+_PLAN_KEY = re.compile(r"^[A-Za-z0-9_-]{8,64}$")
+
+
+def _draft_key(launch: LaunchSession) -> tuple[str, str, str]:
+    return launch.tenant.name, ehr.patient_of(launch), launch.fhir_user or "-"
+
+
+def _load(launch: LaunchSession) -> tuple[dict[str, str], str, int | None]:
+    """The fields, plan key and draft version: from the draft, else a fresh plan's defaults."""
+    draft = ehr.pages().drafts.get(*_draft_key(launch))
+    data = draft.data if draft else {}
+    fields, key = data.get("fields"), data.get("plan_key")
+    if isinstance(fields, dict) and isinstance(key, str) and _PLAN_KEY.match(key):
+        return forms.clean_fields(fields), key, draft.version if draft else None
+    follow = follow_up_defaults(ehr.today())
+    fresh = {
+        "expressed_by": "patient",
+        "follow_up.check_in": follow.check_in.isoformat() if follow.check_in else "",
+        "follow_up.review": follow.review.isoformat(),
+    }
+    return fresh, secrets.token_urlsafe(12), draft.version if draft else None
+
+
+def _store(launch: LaunchSession, fields: Mapping[str, str], plan_key: str) -> str:
+    """Keep the fields as the draft; the words say whether that worked."""
+    try:
+        ehr.pages().drafts.put(
+            *_draft_key(launch),
+            launch_id=launch.launch_id,
+            data={"fields": dict(fields), "plan_key": plan_key},
+        )
+    except (DraftConflict, DraftTooLarge):
+        return "The draft could not be stored; keep this page open until you save."
+    return f"Draft kept at {ehr.now():%H:%M}."
+
+
+def _edit(fields: dict[str, str], action: str, form: Mapping[str, str]) -> dict[str, str]:
+    """Apply an edit button: a template, a blank goal, a step, a removal."""
+    today = ehr.today()
+    templates = {t.key: t for t in default_library().templates}
+    if form.get("template") in templates:
+        return forms.template_goal(fields, templates[form["template"]], today=today)
+    verb, _, arg = action.partition(":")
+    if verb == "add-goal":
+        areas = {a.key for a in default_library().areas}
+        area = form.get("new_area", "")
+        return forms.blank_goal(fields, domain=area if area in areas else "walking", today=today)
+    if verb in ("add-step", "remove-goal") and arg.isdigit():
+        change = forms.add_step if verb == "add-step" else forms.remove_goal
+        return change(fields, int(arg))
+    return fields
+
+
+def _render(
+    launch: LaunchSession,
+    fields: Mapping[str, str],
+    plan_key: str,
+    *,
+    status: int = 200,
+    errors: Mapping[str, tuple[str, ...]] | None = None,
+    gate: str | None = None,
+    notice: str | None = None,
+    notice_error: bool = False,
+    draft_status: str | None = None,
+    draft_version: int | None = None,
+) -> tuple[str, int]:
+    library = default_library()
+    plan, _ = forms.parse_plan(fields)
+    warnings = plan_warnings(plan) if plan is not None else ()
+    body = render_template(
+        "pages/plan.html",
+        page=page_frame(launch, ehr.context(launch).context, "plan"),
+        form=forms.PlanForm(values=fields, goals=forms.slots(fields), errors=errors or {}),
+        plan_key=plan_key,
+        checks=forms.goal_checks(fields),
+        warnings=warnings,
+        gate=gate,
+        templates=library.templates,
+        areas=tuple((a.key, a.label) for a in library.areas),
+        area_labels={a.key: a.label for a in library.areas},
+        notice=notice,
+        notice_error=notice_error,
+        draft_status=draft_status,
+        draft_version=draft_version,
+        draft_url=f"/l/{launch.launch_id}/api/drafts/current",
+        strategy_words=strategy_words(ehr.write_plan(launch).strategy.value),
+    )
+    return body, status
+
+
+@bp.get("/l/<launch_id>/plan")
+@launched_view
+def plan(launch_id: str) -> tuple[str, int]:
+    """The plan form, with the draft when there is one."""
+    launch = current_launch()
+    fields, plan_key, version = _load(launch)
+    status = "Draft restored." if version else None
+    return _render(launch, fields, plan_key, draft_status=status, draft_version=version)
+
+
+@bp.post("/l/<launch_id>/plan")
+@launched_view
+def plan_post(launch_id: str) -> tuple[str, int] | BaseResponse:
+    """Edit, check or save the plan; a refused or failed save keeps every field."""
+    launch = current_launch()
+    fields = forms.clean_fields(request.form.items())
+    sent_key = request.form.get("plan_key", "")
+    plan_key = sent_key if _PLAN_KEY.match(sent_key) else secrets.token_urlsafe(12)
+    action = request.form.get("action", "check")
+    if action != "save":
+        fields = _edit(fields, action, request.form)
+        return _render(launch, fields, plan_key, draft_status=_store(launch, fields, plan_key))
+    kept = _store(launch, fields, plan_key)
+    parsed, errors = forms.parse_plan(fields)
+    if parsed is None:
+        return _render(launch, fields, plan_key, status=422, errors=errors, draft_status=kept)
+    gate = confidence_gate(parsed)
+    if gate is not None:
+        return _render(launch, fields, plan_key, status=422, gate=gate, draft_status=kept)
+    try:
+        result = ehr.save(launch, parsed, plan_key)
+    except FhirError as exc:
+        words = f"Not saved: {error_words(exc)} Every field is kept here and in the draft."
+        status = 503 if isinstance(exc, FhirUnavailable) else 502
+        return _render(
+            launch,
+            fields,
+            plan_key,
+            status=status,
+            notice=words,
+            notice_error=True,
+            draft_status=kept,
+        )
+    ctx = ehr.context(launch).context
+    ehr.pages().saved.remember(
+        launch.launch_id,
+        plan_key,
+        plan=parsed.to_dict(),
+        result=result.to_dict(),
+        patient_name=ctx.patient.name if ctx.patient else None,
+    )
+    if result.complete:
+        ehr.pages().drafts.clear(*_draft_key(launch))
+    return redirect(url_for("pages.saved", launch_id=launch_id, plan_key=plan_key), code=303)
+
+
+@bp.post("/l/<launch_id>/plan/check")
+@launched_view
+def plan_check(launch_id: str) -> Response:
+    """The SMART check and the confidence prompt for the fields as typed (for the script)."""
+    fields = forms.clean_fields(request.form.items())
+    parsed, _ = forms.parse_plan(fields)
+    return jsonify(
+        checks={str(i): list(m) for i, m in forms.goal_checks(fields).items()},
+        warnings=list(plan_warnings(parsed)) if parsed else [],
+        gate=confidence_gate(parsed) if parsed else None,
+    )

@@ -1,0 +1,151 @@
+"""Review a goal at follow-up: its history with PEG beside it, GAS, status, PEG now, decision.
+
+The Goal is read with its version; the save updates it with If-Match. When someone changed it
+meanwhile, the page shows both versions and keeps every field (FHIR R4 http.html#concurrency).
+"""
+
+from __future__ import annotations
+
+import re
+import secrets
+from collections.abc import Mapping
+from typing import Any
+
+from flask import redirect, render_template, request, url_for
+from werkzeug.wrappers import Response as BaseResponse
+
+from fhir_mappers import goal_from_fhir
+from fhir_mappers.errors import MappingError
+from rehab.context import PatientContext
+from rehab.measures import PegReading
+from rehab.review import AchievementStatus, GoalReview
+from smartapp.forms import errors_by_field
+from smartapp.gateway.errors import FhirError
+from smartapp.views import ehr
+from smartapp.views.pages import bp, page_frame
+from smartapp.views.words import error_words
+from smartapp.web import LaunchSession, current_launch, launched_view
+from smartapp.writeback.review import Conflict
+
+FIELDS = (
+    "gas_score",
+    "achievement_status",
+    "peg.pain",
+    "peg.enjoyment",
+    "peg.activity",
+    "note",
+    "what_helped",
+    "what_got_in_the_way",
+    "decision",
+)
+_KEY = re.compile(r"^[A-Za-z0-9_-]{8,64}$")
+
+
+def review_dict(form: Mapping[str, str]) -> dict[str, object]:
+    """The GoalReview JSON for the review form's fields (blank ones left out)."""
+    data: dict[str, object] = {}
+    for name in (
+        "gas_score",
+        "achievement_status",
+        "note",
+        "what_helped",
+        "what_got_in_the_way",
+        "decision",
+    ):
+        if form.get(name, "").strip():
+            data[name] = form[name].strip()
+    items = {k: form.get(f"peg.{k}", "").strip() for k in ("pain", "enjoyment", "activity")}
+    if any(items.values()):
+        data["peg"] = {k: v for k, v in items.items() if v}
+    return data
+
+
+def _peg_on(ctx: PatientContext, when: Any) -> PegReading | None:
+    before = [r for r in ctx.peg if r.when <= when]
+    return max(before, key=lambda r: r.when, default=None)
+
+
+def _render(
+    launch: LaunchSession,
+    goal_id: str,
+    values: Mapping[str, str],
+    *,
+    status: int = 200,
+    errors: Mapping[str, tuple[str, ...]] | None = None,
+    conflict: Conflict | None = None,
+    notice: str | None = None,
+) -> tuple[str, int]:
+    ctx = ehr.context(launch).context
+    resource, version = ehr.goal(launch, goal_id)
+    try:
+        gas = goal_from_fhir(resource).gas
+    except MappingError:
+        gas = None  # a goal another app wrote: no attainment levels to show
+    history = sorted((r for r in ctx.reviews if r.goal_id == goal_id), key=lambda r: r.when)
+    body = render_template(
+        "pages/review.html",
+        page=page_frame(launch, ctx, "overview"),
+        goal_id=goal_id,
+        description=(resource.get("description") or {}).get("text") or "(no description)",
+        status=resource.get("lifecycleStatus"),
+        gas=gas,
+        values=values,
+        errors=errors or {},
+        history=[(r, _peg_on(ctx, r.when)) for r in history],
+        conflict=conflict,
+        peg_now=max(ctx.peg, key=lambda r: r.when, default=None),
+        notice=notice,
+        base_version=conflict.current_version
+        if conflict
+        else values.get("base_version") or version,
+        statuses=[s.value for s in AchievementStatus],
+    )
+    return body, status
+
+
+@bp.get("/l/<launch_id>/goals/<goal_id>/review")
+@launched_view
+def review(launch_id: str, goal_id: str) -> tuple[str, int]:
+    """The review form of one goal, with its history."""
+    saved = (
+        "Review saved: the scores are in the chart and the goal is updated."
+        if (request.args.get("saved") == "1")
+        else None
+    )
+    values = {"review_key": secrets.token_urlsafe(12), "decision": "continue"}
+    return _render(current_launch(), goal_id, values, notice=saved)
+
+
+@bp.post("/l/<launch_id>/goals/<goal_id>/review")
+@launched_view
+def review_post(launch_id: str, goal_id: str) -> tuple[str, int] | BaseResponse:
+    """Record the review; a concurrent change shows both versions and keeps the fields."""
+    launch = current_launch()
+    values = {
+        k: v[:2000] for k, v in request.form.items() if k in (*FIELDS, "base_version", "review_key")
+    }
+    answer, problems = GoalReview.from_dict(review_dict(values))
+    if answer is None:
+        return _render(launch, goal_id, values, status=422, errors=errors_by_field(problems))
+    key = values.get("review_key", "")
+    try:
+        result = ehr.review(
+            launch,
+            goal_id,
+            answer,
+            base_version=values.get("base_version"),
+            review_key=key if _KEY.match(key) else secrets.token_urlsafe(12),
+        )
+    except FhirError as exc:
+        return _render(
+            launch,
+            goal_id,
+            values,
+            status=502,
+            notice=f"Not saved: {error_words(exc)} Your entries are kept below.",
+        )
+    if isinstance(result, Conflict):
+        return _render(launch, goal_id, values, status=409, conflict=result)
+    return redirect(
+        url_for("pages.review", launch_id=launch_id, goal_id=goal_id, saved=1), code=303
+    )

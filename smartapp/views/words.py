@@ -1,0 +1,52 @@
+"""Clinician words for how a plan was saved and why a request to the EHR failed."""
+
+from __future__ import annotations
+
+from smartapp.gateway.errors import (
+    FhirAuthError,
+    FhirConflict,
+    FhirError,
+    FhirForbidden,
+    FhirInvalid,
+    FhirUnavailable,
+)
+
+STRATEGY_WORDS = {
+    "transaction": "Saved to the chart: the goals and the care plan were written to the EHR "
+    "in one step.",
+    "sequential": "Saved to the chart: the goals and the care plan were written to the EHR "
+    "record by record.",
+    "note": "Saved as a note because this EHR does not accept goals or care plans from apps: "
+    "the plan is in the chart as a clinical note (text and PDF).",
+    "export": "Not saved in the EHR: this EHR accepts nothing from FunctionFirst. Print the "
+    "handout and download the plan for the record.",
+}
+PLANNED_WORDS = {
+    "transaction": "Saving writes the goals and care plan to the chart in one step.",
+    "sequential": "Saving writes the goals and care plan to the chart record by record.",
+    "note": "This EHR does not accept goals from apps: saving adds the plan to the chart "
+    "as a clinical note.",
+    "export": "This EHR accepts nothing from FunctionFirst: you can print the plan and "
+    "download it.",
+}
+
+
+def strategy_words(strategy: str, *, done: bool = False) -> str:
+    """What saving does (before) or did (after), in plain words."""
+    table = STRATEGY_WORDS if done else PLANNED_WORDS
+    return table.get(strategy, f"Saved with the {strategy} strategy.")
+
+
+def error_words(exc: FhirError) -> str:
+    """What went wrong with the EHR and what to do, without detail that may hold PHI."""
+    if isinstance(exc, FhirUnavailable):
+        return "the EHR did not answer in time. Wait a moment, then press Save again."
+    if isinstance(exc, FhirAuthError):
+        return "the EHR no longer accepts this session. Relaunch FunctionFirst from the chart."
+    if isinstance(exc, FhirForbidden):
+        return "the EHR did not allow this for your account. Ask your EHR team about access."
+    if isinstance(exc, FhirConflict):
+        return "someone changed the record in the EHR meanwhile. Reload and try again."
+    if isinstance(exc, FhirInvalid):
+        return "the EHR did not accept the data. Check the plan, then press Save again."
+    return f"the EHR answered with an error (HTTP {exc.status or 'none'}). Press Save again."
