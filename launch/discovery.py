@@ -131,6 +131,9 @@ def fetch_configuration(http: OAuthHttp, tenant: Tenant, *, now: datetime) -> Sm
         source = "capability-statement"
         document = _from_capability_statement(http, tenant)
     config = _build(tenant, document, source=source, now=now)
+    if "S256" not in config.code_challenge_methods_supported:
+        # smart.md 12: PKCE S256 is sent anyway (some servers omit the field but support it).
+        log.info("discovery for tenant %s does not list PKCE S256; sending it anyway", tenant.name)
     if (
         tenant.client_auth is ClientAuth.PRIVATE_KEY_JWT
         and config.capabilities

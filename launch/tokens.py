@@ -6,6 +6,7 @@ Patient and encounter come only from here, never from the browser (smart.md item
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
@@ -24,6 +25,7 @@ __all__ = [
 # smart.md 41: an access token is opaque; without `expires_in`, assume a short life.
 DEFAULT_EXPIRES_IN = 300
 _MAX_EXPIRES_IN = 86_400
+_FHIR_ID = re.compile(r"^[A-Za-z0-9\-.]{1,64}$")
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -108,6 +110,34 @@ def needs_refresh(
     )
 
 
+def _fhir_id(body: Mapping[str, object], key: str, code: str) -> str | None:
+    """`patient` / `encounter` must be a FHIR id (R4 `[A-Za-z0-9-.]{1,64}`): safe in a URL path."""
+    value = _optional_str(body, key, code)
+    if value is not None and not _FHIR_ID.match(value):
+        raise LaunchError(code, f"the token response has a malformed {key!r}")
+    return value
+
+
+def _fhir_context(value: object) -> tuple[Mapping[str, object], ...]:
+    """SMART 2.2 fhirContext: a missing role means "launch"; Patient and Encounter belong at
+    the top level only, so such items here are dropped; items without a reference,
+    canonical or identifier are dropped."""
+    items: list[Mapping[str, object]] = []
+    for item in value if isinstance(value, list) else ():
+        if not isinstance(item, dict):
+            continue
+        reference = item.get("reference")
+        if isinstance(reference, str) and reference.split("/", 1)[0] in ("Patient", "Encounter"):
+            continue
+        if not any(
+            isinstance(item.get(k), (str, dict)) for k in ("reference", "canonical", "identifier")
+        ):
+            continue
+        role = item.get("role")
+        items.append({**item, "role": role if isinstance(role, str) and role else "launch"})
+    return tuple(items)
+
+
 def _optional_str(body: Mapping[str, object], key: str, code: str) -> str | None:
     value = body.get(key)
     if value is None:
@@ -153,11 +183,11 @@ def token_set_from_response(
     else:
         try:
             seconds = int(float(expires_in))
-        except ValueError:
+        except (ValueError, OverflowError):  # "abc", NaN, Infinity
             seconds = DEFAULT_EXPIRES_IN
     seconds = max(0, min(seconds, _MAX_EXPIRES_IN))
     refresh = _optional_str(body, "refresh_token", code)
-    patient = _optional_str(body, "patient", code)
+    patient = _fhir_id(body, "patient", code)
     if previous is not None:
         # smart.md 49: keep the old refresh token when none comes; context stays the launch's.
         return replace(
@@ -170,19 +200,16 @@ def token_set_from_response(
     if scopes.has_patient_scopes and patient is None:
         raise LaunchError(code, "patient scopes were granted but the EHR named no patient")
     banner = body.get("need_patient_banner", True)
-    context = body.get("fhirContext")
     return TokenSet(
         access_token=access,
         refresh_token=refresh,
         expires_at=now + timedelta(seconds=seconds),
         scopes=scopes,
         patient=patient,
-        encounter=_optional_str(body, "encounter", code),
+        encounter=_fhir_id(body, "encounter", code),
         need_patient_banner=banner if isinstance(banner, bool) else True,
         smart_style_url=_optional_str(body, "smart_style_url", code),
-        fhir_context=tuple(c for c in context if isinstance(c, dict))
-        if isinstance(context, list)
-        else (),
+        fhir_context=_fhir_context(body.get("fhirContext")),
         tenant=tenant,
         intent=_optional_str(body, "intent", code),
         tenant_param=_optional_str(body, "tenant", code),

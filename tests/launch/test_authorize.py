@@ -39,6 +39,7 @@ def test_the_ehr_launch_url_carries_every_required_parameter() -> None:
     assert params["scope"].split()[0] == "launch"
     assert "launch/patient" not in params["scope"].split()
     assert "code_verifier" not in params  # smart.md 14: the verifier stays server-side
+    assert "max_age" not in params  # smart.md 46
 
 
 def test_the_challenge_is_s256_of_the_verifier() -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from datetime import timedelta
 
 import pytest
@@ -174,14 +175,16 @@ def test_a_private_key_jwt_tenant_fails_closed_without_the_capability(
 
 
 def test_missing_s256_in_discovery_still_discovers(
-    wire: responses.RequestsMock, http: OAuthHttp
+    wire: responses.RequestsMock, http: OAuthHttp, caplog: pytest.LogCaptureFixture
 ) -> None:
-    # smart.md 12: PKCE S256 is sent anyway (see the authorize tests).
+    # smart.md 12: PKCE S256 is sent anyway (see the authorize tests), and that is logged.
+    caplog.set_level(logging.INFO, logger="launch.discovery")
     wire.get(
         WELL_KNOWN,
         json={k: v for k, v in CONFIG.items() if k != "code_challenge_methods_supported"},
     )
     assert discover(http, make_tenant(), now=NOW).code_challenge_methods_supported == ()
+    assert "sending it anyway" in caplog.text
 
 
 def test_the_cache_serves_until_the_ttl_then_refetches(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import json
 import logging
 from datetime import timedelta
 
@@ -257,3 +258,53 @@ def test_the_exchange_logs_no_secret(
     for value in secrets_seen:
         assert value
         assert value not in caplog.text
+
+
+@pytest.mark.parametrize("patient", ["../Practitioner/1", "pat 1", "pat/1", "a" * 65, "pat?x=1"])
+def test_a_patient_id_that_is_not_a_fhir_id_fails_the_launch(
+    wire: responses.RequestsMock, http: OAuthHttp, ehr: FakeEhr, patient: str
+) -> None:
+    # smart.md 36: the patient id goes into FHIR URLs; only a FHIR id is accepted.
+    tenant = make_tenant()
+    pending = start(tenant)
+    serve(wire, ehr, pending, patient=patient)
+    with pytest.raises(LaunchError) as caught:
+        exchange(tenant, pending, http)
+    assert "patient" in caught.value.description
+
+
+@pytest.mark.parametrize("expires_in", ["soon", float("inf"), float("nan"), True, None])
+def test_an_odd_expires_in_falls_back_to_a_short_life(
+    wire: responses.RequestsMock, http: OAuthHttp, ehr: FakeEhr, expires_in: object
+) -> None:
+    # smart.md 41
+    tenant = make_tenant()
+    pending = start(tenant)
+    body = ehr.token_body(id_token=ehr.id_token(nonce=pending.nonce), expires_in=expires_in)
+    wire.post(
+        TOKEN, body=json.dumps(body), content_type="application/json"
+    )  # NaN/Infinity as Python writes them
+    wire.get(JWKS, json=ehr.jwks())
+    assert exchange(tenant, pending, http).expires_at == NOW + timedelta(seconds=300)
+
+
+def test_fhir_context_defaults_the_role_and_keeps_patient_and_encounter_at_the_top(
+    wire: responses.RequestsMock, http: OAuthHttp, ehr: FakeEhr
+) -> None:
+    # smart.md 38
+    tenant = make_tenant()
+    pending = start(tenant)
+    context = [
+        {"reference": "Goal/g-1"},
+        {"reference": "Patient/other"},
+        {"reference": "Encounter/e"},
+        {"canonical": "http://example.org/Questionnaire/peg", "role": "questionnaire-render"},
+        {"role": "nothing-to-point-at"},
+    ]
+    serve(wire, ehr, pending, fhirContext=context)
+    tokens = exchange(tenant, pending, http)
+    assert tokens.fhir_context == (
+        {"reference": "Goal/g-1", "role": "launch"},
+        {"canonical": "http://example.org/Questionnaire/peg", "role": "questionnaire-render"},
+    )
+    assert tokens.patient == "pat-1"
