@@ -159,14 +159,6 @@ def check_profile(call: FhirCall, profile: Profile) -> Refusal | None:
     return None
 
 
-def foreign_entries(bundle: Mapping[str, object], patient: str) -> int:
-    """How many search entries belong to another patient (they are removed by the proxy)."""
-    entries = bundle.get("entry")
-    if not isinstance(entries, list):
-        return 0
-    return sum(1 for e in entries if _foreign(e, patient))
-
-
 def without_foreign(bundle: dict[str, object], patient: str) -> dict[str, object]:
     """The bundle without entries of other patients (defence for `_include`/`_revinclude`)."""
     entries = bundle.get("entry")

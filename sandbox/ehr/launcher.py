@@ -67,8 +67,10 @@ def patients() -> BaseResponse:
 
 @bp.get("/sandbox/practitioners")
 def practitioners() -> BaseResponse:
-    """The seeded practitioners: id, name, kind (role), description."""
-    return jsonify([_listing(p) for p in runtime().config.practitioners])
+    """The seeded practitioners: id, name, role."""
+    return jsonify(
+        [{"id": p.id, "name": p.name, "role": p.kind} for p in runtime().config.practitioners]
+    )
 
 
 def _listing(entry: object) -> dict[str, str]:
