@@ -13,7 +13,7 @@ import secrets
 from base64 import urlsafe_b64encode
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
-from urllib.parse import urlencode
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 from launch.discovery import SmartConfiguration
 from launch.errors import LaunchError
@@ -38,6 +38,32 @@ class PendingAuthorization:
     launch: str | None = field(default=None, repr=False)
     scope: str
     created_at: datetime
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class AuthorizationPost:
+    """The authorize request as a form POST (SMART 2.2 `authorize-post`): action and fields."""
+
+    action: str
+    fields: tuple[tuple[str, str], ...] = field(repr=False)
+
+
+# Browsers and proxies cut URLs somewhere past 2 kB; long scope strings go in a POST body.
+MAX_GET_URL = 2000
+
+
+def authorization_post(pending: PendingAuthorization) -> AuthorizationPost:
+    """The same authorize parameters for an auto-submitted form (same frame, no pop-up)."""
+    parts = urlsplit(pending.url)
+    return AuthorizationPost(
+        action=urlunsplit((parts.scheme, parts.netloc, parts.path, "", "")),
+        fields=tuple(parse_qsl(parts.query, keep_blank_values=True)),
+    )
+
+
+def prefers_post(smart: SmartConfiguration, pending: PendingAuthorization) -> bool:
+    """POST when the server supports it and the GET URL would be too long (smart.md 19)."""
+    return smart.supports("authorize-post") and len(pending.url) > MAX_GET_URL
 
 
 def code_challenge(verifier: str) -> str:

@@ -9,7 +9,13 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 
 from launch.errors import LaunchError
-from launch.flow import begin_authorization, code_challenge, requested_scope
+from launch.flow import (
+    authorization_post,
+    begin_authorization,
+    code_challenge,
+    prefers_post,
+    requested_scope,
+)
 from tests.launch.conftest import AUTHORIZE, ISS, NOW, make_smart, make_tenant
 
 REDIRECT = "https://app.example/callback"
@@ -157,3 +163,27 @@ def test_the_pending_record_does_not_show_its_secrets_in_repr() -> None:
     assert pending.state not in shown
     assert pending.code_verifier not in shown
     assert pending.nonce not in shown
+
+
+def test_the_authorize_request_as_a_form_post_carries_the_same_parameters() -> None:
+    # smart.md 19, 20: POST for long scope strings, in the same frame.
+    pending = begin_authorization(
+        make_tenant(), make_smart(), redirect_uri=REDIRECT, launch="x", now=NOW
+    )
+    post = authorization_post(pending)
+    assert post.action == AUTHORIZE
+    assert dict(post.fields) == query(pending.url)
+    assert pending.state not in repr(post)
+
+
+def test_post_is_preferred_only_for_long_urls_on_servers_that_support_it() -> None:
+    # smart.md 19
+    short = begin_authorization(make_tenant(), make_smart(), redirect_uri=REDIRECT, launch="x")
+    many = tuple(f"patient/Type{chr(65 + i % 26)}{'x' * (i % 7)}{i}.rs" for i in range(120))
+    long = begin_authorization(
+        make_tenant(scopes=many), make_smart(), redirect_uri=REDIRECT, launch="x"
+    )
+    with_post = make_smart(capabilities=("launch-ehr", "authorize-post"))
+    assert not prefers_post(with_post, short)
+    assert prefers_post(with_post, long)
+    assert not prefers_post(make_smart(), long)

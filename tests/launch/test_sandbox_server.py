@@ -20,7 +20,12 @@ from werkzeug.serving import make_server
 from launch.backend_services import system_token
 from launch.discovery import SmartConfiguration, discover
 from launch.errors import TokenEndpointError
-from launch.flow import PendingAuthorization, begin_authorization, complete_authorization
+from launch.flow import (
+    PendingAuthorization,
+    authorization_post,
+    begin_authorization,
+    complete_authorization,
+)
 from launch.http import OAuthHttp
 from launch.idtoken import JwksCache
 from launch.keys import KeyStore
@@ -203,6 +208,24 @@ def test_an_ehr_launch_through_the_launcher(ehr: Ehr, keys: KeyStore) -> None:
         tenant, smart, pending, code=params["code"], redirect_uri=REDIRECT, keys=keys, http=ehr.http
     )
     assert (tokens.patient, tokens.fhir_user) == ("pat-7", "Practitioner/prac-3")
+
+
+def test_the_authorize_request_as_a_form_post(ehr: Ehr, keys: KeyStore) -> None:
+    # smart.md 19: the sandbox advertises authorize-post; parameters travel in the body.
+    tenant = ehr.tenant("ff-public", ClientAuth.PUBLIC)
+    smart = discover(ehr.http, tenant)
+    assert smart.supports("authorize-post")
+    pending = begin_authorization(tenant, smart, redirect_uri=REDIRECT, launch=None)
+    post = authorization_post(pending)
+    form = [*post.fields, ("decision", "approve"), ("patient", "pat-7")]
+    params = callback_params(
+        requests.post(post.action, data=form, allow_redirects=False, timeout=10)
+    )
+    assert params["state"] == pending.state
+    tokens = complete_authorization(
+        tenant, smart, pending, code=params["code"], redirect_uri=REDIRECT, keys=keys, http=ehr.http
+    )
+    assert tokens.patient == "pat-7"
 
 
 def test_a_code_is_redeemed_once(ehr: Ehr, keys: KeyStore) -> None:
