@@ -7,6 +7,7 @@ client_credentials as a server does; its id_tokens are verified against its real
 
 from __future__ import annotations
 
+import logging
 import threading
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
@@ -260,3 +261,38 @@ def test_a_backend_services_token(ehr: Ehr, keys: KeyStore) -> None:
     assert tokens.access_token
     assert tokens.refresh_token is None
     assert tokens.scopes.can_read("Goal")
+
+
+def test_a_whole_launch_at_debug_logs_no_secret(
+    ehr: Ehr, keys: KeyStore, caplog: pytest.LogCaptureFixture
+) -> None:
+    # smart.md 70: every client-side logger (launch, requests, urllib3) at DEBUG on a real wire.
+    tenant = ehr.tenant("ff-jwt", ClientAuth.PRIVATE_KEY_JWT)
+    caplog.set_level(logging.DEBUG)
+    smart = discover(ehr.http, tenant)
+    pending = begin_authorization(tenant, smart, redirect_uri=REDIRECT, launch=None)
+    with caplog.at_level(logging.WARNING, logger="urllib3"):
+        code = standalone_code(pending)["code"]  # the browser's request, not the app's
+    tokens = complete_authorization(
+        tenant, smart, pending, code=code, redirect_uri=REDIRECT, keys=keys, http=ehr.http
+    )
+    refreshed = refresh_tokens(tenant, smart, tokens, keys=keys, http=ehr.http)
+    client_side = [
+        record.getMessage()
+        for record in caplog.records
+        if not record.name.startswith(("werkzeug", "sandbox", "authlib"))  # the EHR's own logs
+    ]
+    text = "\n".join(client_side)
+    assert "oauth http POST" in text  # the client did log, at DEBUG
+    for secret in (
+        code,
+        pending.state,
+        pending.nonce,
+        pending.code_verifier,
+        tokens.access_token,
+        tokens.refresh_token,
+        refreshed.access_token,
+        refreshed.refresh_token,
+    ):
+        assert secret
+        assert secret not in text
