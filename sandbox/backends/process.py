@@ -23,6 +23,11 @@ STOP_TIMEOUT_S = 10.0
 POLL_INTERVAL_S = 0.1
 
 
+# Medplum's router refuses a transaction with more than 50 update entries; sekmet has no limit,
+# and larger bundles seed it about twice as fast.
+TRANSACTION_LIMITS = {"sekmet": 500, "medplum": 50}
+
+
 class BackendKind(Enum):
     """The FHIR servers the sandbox can run."""
 
@@ -42,6 +47,11 @@ class Backend:
     process: subprocess.Popen[bytes]
     started_in_s: float = 0.0
     _log: IO[bytes] | None = field(default=None, repr=False)
+
+    @property
+    def transaction_limit(self) -> int:
+        """Entries per transaction Bundle this server takes (Medplum refuses over 50 updates)."""
+        return TRANSACTION_LIMITS[self.kind]
 
     @property
     def pid(self) -> int:

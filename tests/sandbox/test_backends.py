@@ -76,7 +76,7 @@ def test_seed_loads_every_resource(fhir_backend: SeededBackend) -> None:
         expected = Counter(r["resourceType"] for r in patient.resources())
         assert total(base, "Patient", _id=patient.id) == 1
         for resource_type in PATIENT_SEARCHABLE:
-            found = total(base, resource_type, patient=patient.id)
+            found = total(base, resource_type, subject=f"Patient/{patient.id}")
             assert found == expected.get(resource_type, 0), (patient.kind, resource_type)
     assert total(base, "Practitioner") == len(fhir_backend.practitioners)
     assert total(base, "PractitionerRole") == len(fhir_backend.practitioners)
