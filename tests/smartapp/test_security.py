@@ -1,0 +1,165 @@
+"""Security behaviour of the shell: CSRF and Origin, JWKS, standalone picker, error pages."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from urllib.parse import parse_qs, urlsplit
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+
+from launch.keys import generate
+from smartapp import create_app
+from smartapp.web import current_launch, launched_view
+
+from .conftest import https_client, run_launch
+from .fake_ehr import APP, FakeEhr
+
+
+@pytest.fixture
+def echo_app(app: Flask) -> Flask:
+    """The app with one state-changing launched route, as the goal pages have."""
+
+    @launched_view
+    def echo(launch_id: str) -> str:
+        return f"saved for {current_launch().patient_id}"
+
+    app.add_url_rule("/l/<launch_id>/echo", "echo", echo, methods=["POST"])
+    return app
+
+
+def csrf_of(app: Flask, client: FlaskClient, path: str) -> str:
+    cookie = client.get_cookie("__Host-ff_session")
+    assert cookie is not None
+    with app.test_request_context(
+        path, base_url=APP, headers={"Cookie": f"__Host-ff_session={cookie.value}"}
+    ):
+        return current_launch().csrf_token
+
+
+def test_a_post_needs_the_csrf_token_and_our_origin(echo_app: Flask, ehr: FakeEhr) -> None:
+    # smart.md 60
+    client = https_client(echo_app)
+    base = run_launch(client, ehr)
+    token = csrf_of(echo_app, client, base)
+    echo = base + "echo"
+    assert client.post(echo, headers={"Origin": APP}).status_code == 400
+    assert client.post(echo, headers={"Origin": APP, "X-CSRF-Token": "forged"}).status_code == 400
+    evil = client.post(echo, headers={"Origin": "https://evil.example", "X-CSRF-Token": token})
+    assert evil.status_code == 403
+    assert client.post(echo, headers={"X-CSRF-Token": token}).status_code == 403  # no Origin
+    good = client.post(echo, headers={"Origin": APP, "X-CSRF-Token": token})
+    assert good.status_code == 200
+    assert good.get_data(as_text=True) == "saved for pat-1"
+    form = client.post(echo, data={"csrf_token": token}, headers={"Referer": f"{APP}/l/x/"})
+    assert form.status_code == 200
+
+
+def test_a_csrf_token_of_one_launch_does_not_work_for_another(
+    echo_app: Flask, ehr: FakeEhr
+) -> None:
+    # smart.md 7, 60
+    client = https_client(echo_app)
+    first = run_launch(client, ehr, launch="a")
+    second = run_launch(client, ehr, launch="b")
+    token_first = csrf_of(echo_app, client, first)
+    response = client.post(second + "echo", headers={"Origin": APP, "X-CSRF-Token": token_first})
+    assert response.status_code == 400
+
+
+def test_the_jwks_holds_public_keys_only(app_settings: dict[str, object], tmp_path: Path) -> None:
+    # smart.md 30
+    generate(tmp_path / "keys.json")
+    app = create_app({**app_settings, "FUNCTIONFIRST_KEYS": str(tmp_path / "keys.json")})
+    try:
+        response = https_client(app).get("/.well-known/jwks.json")
+    finally:
+        app.extensions["functionfirst"].store.close()
+    keys = response.get_json()["keys"]
+    assert {k["kty"] for k in keys} == {"RSA", "EC"}
+    for key in keys:
+        assert key["kid"]
+        assert not {"d", "p", "q", "dp", "dq", "qi", "oth", "k"} & set(key)
+    assert "max-age" in response.headers["Cache-Control"]
+
+
+def test_the_standalone_picker_lists_only_standalone_organisations(
+    client: FlaskClient, ehr: FakeEhr
+) -> None:
+    # smart.md 4, 60
+    page = client.get("/standalone")
+    html = page.get_data(as_text=True)
+    assert 'value="ehr"' in html
+    assert 'value="other"' not in html
+    token = html.split('name="csrf_token" value="', 1)[1].split('"', 1)[0]
+    assert (
+        client.post("/standalone", data={"tenant": "ehr"}, headers={"Origin": APP}).status_code
+        == 400
+    )
+    refused = client.post(
+        "/standalone", data={"tenant": "other", "csrf_token": token}, headers={"Origin": APP}
+    )
+    assert refused.status_code == 400
+    response = client.post(
+        "/standalone", data={"tenant": "ehr", "csrf_token": token}, headers={"Origin": APP}
+    )
+    assert response.status_code == 302
+    query = parse_qs(urlsplit(response.headers["Location"]).query)
+    assert "launch" not in query
+    assert "launch/patient" in query["scope"][0].split()
+    assert query["code_challenge_method"] == ["S256"]
+
+
+def test_a_standalone_launch_completes(client: FlaskClient, ehr: FakeEhr) -> None:
+    # smart.md 4
+    html = client.get("/standalone").get_data(as_text=True)
+    token = html.split('name="csrf_token" value="', 1)[1].split('"', 1)[0]
+    authorize = client.post(
+        "/standalone", data={"tenant": "ehr", "csrf_token": token}, headers={"Origin": APP}
+    )
+    done = client.get(ehr.authorize(authorize.headers["Location"]))
+    assert done.status_code == 303
+    assert "pat-1" in client.get(done.headers["Location"] + "session").get_data(as_text=True)
+
+
+def test_api_errors_are_json_with_a_reference(client: FlaskClient) -> None:
+    response = client.get("/l/unknown-launch/api/context", headers={"X-Request-ID": "req-12345678"})
+    assert response.status_code == 404
+    body = response.get_json()
+    assert body["error"] == "not_found"
+    assert body["reference"] == "req-12345678"
+    assert response.headers["X-Request-ID"] == "req-12345678"
+
+
+def test_page_errors_are_html_with_a_reference(client: FlaskClient) -> None:
+    response = client.get("/l/unknown-launch/session")
+    html = response.get_data(as_text=True)
+    assert response.status_code == 404
+    assert response.mimetype == "text/html"
+    assert f"<code>{response.headers['X-Request-ID']}</code>" in html
+
+
+def test_plain_http_cookies_only_on_loopback_in_development(
+    app_settings: dict[str, object],
+) -> None:
+    # smart.md 59
+    settings = {
+        **app_settings,
+        "FUNCTIONFIRST_BASE_URL": "http://127.0.0.1:8000",
+        "FUNCTIONFIRST_DEV": "1",
+    }
+    app = create_app(settings)
+    try:
+        response = app.test_client().get("/standalone")
+    finally:
+        app.extensions["functionfirst"].store.close()
+    header = response.headers["Set-Cookie"]
+    assert header.startswith("ff_session=")
+    assert "Secure" not in header
+    assert "HttpOnly" in header
+
+
+def test_health_and_readiness(client: FlaskClient) -> None:
+    assert client.get("/healthz").get_json() == {"status": "ok"}
+    assert client.get("/readyz").status_code == 200
