@@ -64,7 +64,10 @@ def _goal_section(number: int, goal: FunctionalGoal) -> Section:
             1: "Better than expected",
             2: "Much better than expected",
         }
-        lines.extend(f"{labels[score]} ({score:+d}): {text}" for score, text in goal.gas.by_score())
+        lines.extend(
+            f"{labels[score]} ({score:+d}): {text}" if score else f"{labels[score]} (0): {text}"
+            for score, text in goal.gas.by_score()
+        )
     return f"Goal {number}: {goal.description}", tuple(lines)
 
 

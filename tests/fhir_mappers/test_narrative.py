@@ -25,7 +25,7 @@ def test_the_plan_text_says_everything_in_plain_words() -> None:
         in text
     )
     assert "- Step: Add 2 minutes (once a week)." in text
-    assert "- The goal (+0): Walk 15 min 3 times a week" in text
+    assert "- The goal (0): Walk 15 min 3 times a week" in text
     assert "How confident I am that I can do this plan: 8 out of 10." in text
     assert "What might get in the way\n- Fear of a flare after long walks" in text
     assert "Who or what helps\n- Spouse walks along" in text
