@@ -20,6 +20,7 @@ from launch.errors import LaunchError
 from launch.http import OAuthHttp
 from launch.idtoken import JwksCache, resolve_fhir_user, validate_id_token
 from launch.keys import KeyStore
+from launch.scopes import v1_equivalents
 from launch.tenant_model import Tenant
 from launch.token_request import post_token_request
 from launch.tokens import TokenSet, token_set_from_response
@@ -72,9 +73,21 @@ def code_challenge(verifier: str) -> str:
     return urlsafe_b64encode(digest).rstrip(b"=").decode("ascii")
 
 
-def requested_scope(tenant: Tenant, *, launch: str | None) -> str:
-    """The tenant's scopes plus `launch` (EHR launch) or `launch/patient` (standalone)."""
+def requested_scope(
+    tenant: Tenant, *, launch: str | None, smart: SmartConfiguration | None = None
+) -> str:
+    """The tenant's scopes plus `launch` (EHR launch) or `launch/patient` (standalone).
+
+    smart.md 17: v2 scopes unless the server advertises `permission-v1` and not
+    `permission-v2`; then each v2 scope is sent as its v1 equivalent.
+    """
     base = [s for s in tenant.scopes if s not in ("launch", "launch/patient")]
+    if (
+        smart is not None
+        and smart.supports("permission-v1")
+        and not smart.supports("permission-v2")
+    ):
+        base = list(dict.fromkeys(v1 for s in base for v1 in v1_equivalents(s)))
     return " ".join([*(["launch"] if launch is not None else ["launch/patient"]), *base])
 
 
@@ -97,7 +110,7 @@ def begin_authorization(
         raise LaunchError("invalid_launch", "the EHR sent an empty launch value")
     state, nonce = secrets.token_urlsafe(32), secrets.token_urlsafe(32)
     verifier = secrets.token_urlsafe(64)  # 86 characters, inside RFC 7636's 43-128
-    scope = requested_scope(tenant, launch=launch)
+    scope = requested_scope(tenant, launch=launch, smart=smart)
     params = {
         "response_type": "code",
         "client_id": tenant.client_id,

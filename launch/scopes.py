@@ -83,6 +83,26 @@ def is_known_scope(scope: str) -> bool:
     return scope in OTHER_SCOPES or parse_resource_scope(scope) is not None
 
 
+def v1_equivalents(scope: str) -> tuple[str, ...]:
+    """The SMART v1 scopes for a v2 scope (`.rs` -> `.read`, any of `cud` -> `.write`).
+
+    v1 has no search-only or `?param` forms: a constrained scope has no v1 equivalent (it is
+    dropped rather than widened); other scopes come back unchanged.
+    """
+    grant = parse_resource_scope(scope)
+    if grant is None or grant.v1:
+        return (scope,)
+    if grant.constrained:
+        return ()
+    base = f"{grant.context.value}/{grant.resource_type}"
+    words = []
+    if grant.permissions & {"r", "s"}:
+        words.append(f"{base}.read")
+    if grant.permissions & {"c", "u", "d"}:
+        words.append(f"{base}.write")
+    return tuple(words)
+
+
 @dataclass(frozen=True, slots=True, kw_only=True)
 class GrantedScopes:
     """The scopes the server granted, with checks per resource type and interaction."""

@@ -187,3 +187,27 @@ def test_post_is_preferred_only_for_long_urls_on_servers_that_support_it() -> No
     assert not prefers_post(with_post, short)
     assert prefers_post(with_post, long)
     assert not prefers_post(make_smart(), long)
+
+
+def test_a_v1_only_server_gets_v1_equivalents_of_the_v2_scopes() -> None:
+    # smart.md 17: v1 only when discovery advertises permission-v1 and not permission-v2.
+    tenant = make_tenant(
+        scopes=(
+            "openid",
+            "patient/Patient.r",
+            "patient/Goal.crus",
+            "patient/Observation.rs?category=survey",
+        )
+    )
+    v1_only = make_smart(capabilities=("launch-ehr", "permission-v1"))
+    pending = begin_authorization(tenant, v1_only, redirect_uri=REDIRECT, launch="x")
+    assert query(pending.url)["scope"].split() == [
+        "launch",
+        "openid",
+        "patient/Patient.read",
+        "patient/Goal.read",
+        "patient/Goal.write",
+    ]  # the constrained scope has no v1 form and is not widened
+    both = make_smart(capabilities=("permission-v1", "permission-v2"))
+    assert "patient/Goal.crus" in requested_scope(tenant, launch="x", smart=both).split()
+    assert "patient/Goal.crus" in requested_scope(tenant, launch="x", smart=make_smart()).split()

@@ -4,7 +4,13 @@ from __future__ import annotations
 
 import pytest
 
-from launch.scopes import GrantedScopes, ScopeContext, is_known_scope, parse_resource_scope
+from launch.scopes import (
+    GrantedScopes,
+    ScopeContext,
+    is_known_scope,
+    parse_resource_scope,
+    v1_equivalents,
+)
 
 
 @pytest.mark.parametrize(
@@ -97,3 +103,20 @@ def test_the_granted_string_round_trips_without_duplicates() -> None:
     scopes = GrantedScopes.parse("a  b a patient/Goal.r")
     assert scopes.to_string() == "a b patient/Goal.r"
     assert GrantedScopes.parse(scopes.to_string()) == scopes
+
+
+@pytest.mark.parametrize(
+    ("scope", "v1"),
+    [
+        ("patient/Goal.rs", ("patient/Goal.read",)),
+        ("patient/Goal.r", ("patient/Goal.read",)),
+        ("patient/Goal.c", ("patient/Goal.write",)),
+        ("user/*.cruds", ("user/*.read", "user/*.write")),
+        ("patient/Goal.read", ("patient/Goal.read",)),
+        ("openid", ("openid",)),
+        ("patient/Observation.rs?category=survey", ()),
+    ],
+)
+def test_v2_scopes_have_v1_equivalents(scope: str, v1: tuple[str, ...]) -> None:
+    # smart.md 17
+    assert v1_equivalents(scope) == v1
