@@ -51,7 +51,8 @@ def test_every_area_has_codings_and_unknown_areas_fall_back_to_the_default() -> 
     for area in lists.areas:
         assert area.goal_category in {"physiotherapy", "behavioral", "dietary"}
         assert area.activity_system in {SNOMED, LOCAL_ACTIVITY}
-        assert area.activity_code and area.pco_domain
+        assert area.activity_code
+        assert area.pco_domain
     assert lists.area("no-such-area").key == "default"
     assert lists.area("walking").pco_domain == "physical-function"
     assert lists.pain_only_areas == {"pain"}
