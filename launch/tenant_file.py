@@ -2,6 +2,7 @@
 
 tomllib keeps no positions, so a small scan of the text maps each `[[tenant]]` table and its keys
 to their lines; every error names the line of the offending key (or of its table).
+The keys are described in `launch/tenants.example.toml`.
 """
 
 from __future__ import annotations

@@ -252,3 +252,13 @@ def test_an_unreadable_file_is_a_config_error(tmp_path: Path) -> None:
     with pytest.raises(TenantConfigError) as caught:
         load_tenants(tmp_path / "missing.toml", environ={})
     assert "cannot read" in caught.value.reason
+
+
+def test_the_packaged_example_file_loads() -> None:
+    example = Path(__file__).resolve().parents[2] / "launch" / "tenants.example.toml"
+    registry = load_tenants(example, environ={"FUNCTIONFIRST_CLINIC_SECRET": "from-the-vault"})
+    epic, oracle = registry.all()
+    assert epic.client_auth is ClientAuth.PRIVATE_KEY_JWT
+    assert epic.quirk("observation_requires_category")
+    assert oracle.client_secret == "from-the-vault"
+    assert registry.standalone() == (oracle,)
