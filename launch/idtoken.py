@@ -117,12 +117,27 @@ def validate_id_token(
     kid = header.get("kid")
     if isinstance(kid, str) and all(k.kid != kid for k in keys.keys):
         keys = cache.get(http, smart.jwks_uri, now=now, refresh=True)  # rotation: refetch once
-    try:
-        claims = dict(jwt.decode(id_token, keys, algorithms=list(ID_TOKEN_ALGORITHMS)).claims)
-    except (JoseError, ValueError) as exc:
-        raise LaunchError("id_token_invalid", "the id_token signature does not verify") from exc
+    claims = _verified_claims(
+        id_token, keys, kid=kid if isinstance(kid, str) else None, alg=str(alg)
+    )
     _check_claims(claims, tenant=tenant, smart=smart, nonce=nonce, now=now)
     return claims
+
+
+def _verified_claims(token: str, keys: KeySet, *, kid: str | None, alg: str) -> dict[str, object]:
+    """Verify with the key named by `kid`; without a kid, with each key of the right type
+    (OIDC Core 10.1: the kid MAY be left out when the choice is unambiguous)."""
+    if kid is not None:
+        candidates: list[KeySet] = [keys]
+    else:
+        kty = "RSA" if alg.startswith("RS") else "EC"
+        candidates = [KeySet([k]) for k in keys.keys if k.key_type == kty]
+    for candidate in candidates:
+        try:
+            return dict(jwt.decode(token, candidate, algorithms=list(ID_TOKEN_ALGORITHMS)).claims)
+        except (JoseError, ValueError):
+            continue
+    raise LaunchError("id_token_invalid", "the id_token signature does not verify")
 
 
 def _check_claims(

@@ -171,7 +171,8 @@ def token_set_from_response(
     scope = body.get("scope")
     if scope is None and previous is not None:
         scopes = previous.scopes
-    elif scope is None and requested_scope is not None and code == "backend_token_error":
+    elif scope is None and requested_scope is not None:
+        # RFC 6749 5.1: no scope in the answer means the requested one (backend services).
         scopes = GrantedScopes.parse(requested_scope)
     elif isinstance(scope, str) and scope.strip():
         scopes = GrantedScopes.parse(scope)

@@ -250,3 +250,17 @@ def test_fhir_user_resolves_only_to_a_user_reference_under_aud(
 ) -> None:
     # smart.md 45, 67
     assert resolve_fhir_user(value, iss=ISS) == expected
+
+
+def test_a_token_without_kid_verifies_against_the_one_fitting_key(
+    wire: responses.RequestsMock, http: OAuthHttp, ehr: FakeEhr
+) -> None:
+    # smart.md 42: OIDC lets the kid out when the key is unambiguous; the set stays pinned.
+    other = FakeEhr(key=RSAKey.generate_key(2048), kid="other")
+    wire.get(JWKS, json={"keys": other.jwks()["keys"] + ehr.jwks()["keys"]})  # type: ignore[operator]
+    body: dict[str, object] = {"iss": ISS, "sub": "u", "aud": "functionfirst", "nonce": NONCE}
+    body |= {"iat": int(NOW.timestamp()), "exp": int(NOW.timestamp()) + 60}
+    token = jwt.encode({"alg": "RS256"}, body, ehr.key, algorithms=["RS256"])
+    assert validate(token, http) == body
+    stranger = jwt.encode({"alg": "RS256"}, body, RSAKey.generate_key(2048), algorithms=["RS256"])
+    refused(stranger, http)
