@@ -28,6 +28,7 @@ class SeedResult:
     patients: tuple[str, ...]
     resources: int
     transactions: int
+    skipped: tuple[str, ...] = ()  # patients already present (if_absent=True)
 
 
 def _chunks(entries: Sequence[Json], size: int) -> list[list[Json]]:
@@ -45,6 +46,13 @@ def _outcome_text(response: requests.Response) -> str:
         for i in issues
     ]
     return "; ".join(words)[:300] or response.text[:300]
+
+
+def _exists(session: requests.Session, base_url: str, ref: str) -> bool:
+    response = session.get(
+        f"{base_url.rstrip('/')}/{ref}", headers={"Accept": FHIR_JSON}, timeout=30
+    )
+    return response.status_code == 200
 
 
 def post_transaction(
@@ -74,11 +82,16 @@ def seed(
     seed: int = 0,
     today: date | None = None,
     include_opt_in: bool = True,
+    if_absent: bool = False,
     chunk_size: int = MAX_ENTRIES_PER_TRANSACTION,
     timeout: float = 120.0,
     session: requests.Session | None = None,
 ) -> SeedResult:
-    """PUT the practitioners and patients into the FHIR server at base_url (idempotent)."""
+    """PUT the practitioners and patients into the FHIR server at base_url (idempotent).
+
+    With `if_absent`, a patient (or practitioner) whose Patient (Practitioner) already exists is
+    left as it is, so a persistent server keeps what the app wrote to it across restarts.
+    """
     if patients is None:
         patients = build_patients(seed, today or date.today())
     if practitioners is None:
@@ -86,7 +99,14 @@ def seed(
     chosen = [p for p in patients if include_opt_in or not p.opt_in]
     http = session or requests.Session()
     resources = transactions = 0
+    skipped: list[str] = []
     try:
+        if if_absent:
+            practitioners = [
+                p for p in practitioners if not _exists(http, base_url, f"Practitioner/{p.id}")
+            ]
+            skipped = [p.id for p in chosen if _exists(http, base_url, f"Patient/{p.id}")]
+            chosen = [p for p in chosen if p.id not in skipped]
         staff = [entry for p in practitioners for entry in p.entries]
         for chunk in _chunks(staff, chunk_size):
             post_transaction(http, base_url, chunk, label="practitioners", timeout=timeout)
@@ -103,5 +123,8 @@ def seed(
         if session is None:
             http.close()
     return SeedResult(
-        patients=tuple(p.id for p in chosen), resources=resources, transactions=transactions
+        patients=tuple(p.id for p in chosen),
+        resources=resources,
+        transactions=transactions,
+        skipped=tuple(skipped),
     )

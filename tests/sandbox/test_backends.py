@@ -9,6 +9,7 @@ import sys
 import time
 import uuid
 from collections import Counter
+from datetime import date
 from pathlib import Path
 
 import pytest
@@ -16,7 +17,7 @@ import requests
 
 from sandbox.backends import BackendError, commands, free_port, start_backend
 from sandbox.backends.sekmet_main import GOAL_PARAMS, register_goal_params
-from sandbox.patients import SeedError, seed
+from sandbox.patients import SeedError, build_patients, seed
 from sandbox.patients.model import SeedPatient, transaction
 from tests.fixtures.backends import SeededBackend
 
@@ -268,8 +269,8 @@ def _processes_mentioning(text: str) -> list[int]:
 
 
 @pytest.mark.integration
-def test_sekmet_without_the_registration_ignores_goal_patient(tmp_path: Path) -> None:
-    """The gap the registration closes: stock sekmet answers every Goal to Goal?patient=."""
+def test_registration_fixes_goal_search_even_on_old_data(tmp_path: Path) -> None:
+    """Stock sekmet answers every Goal to Goal?patient=; ours filters, after reindexing its data."""
     port = free_port()
     spec = commands.sekmet_launch(port=port, data_dir=tmp_path)
     argv = [sys.executable, "-m", "sekmet.cli", *spec.argv[3:]]
@@ -296,6 +297,9 @@ def test_sekmet_without_the_registration_ignores_goal_patient(tmp_path: Path) ->
     finally:
         os.killpg(process.pid, 15)
         process.wait(timeout=10)
+    with start_backend("sekmet", port=0, data_dir=tmp_path) as ours:
+        assert total(ours.base_url, "Goal", patient="a") == 1
+        assert total(ours.base_url, "Goal", identifier=f"{GOAL_ID_SYSTEM}|b") == 1
 
 
 @pytest.mark.integration
@@ -379,3 +383,27 @@ def test_conditional_transaction_size_limit(fhir_backend: SeededBackend) -> None
         assert "strict isolation" in nine.text
     else:
         assert nine.status_code == 200, nine.text
+
+
+@pytest.mark.integration
+def test_reseeding_is_idempotent_and_if_absent_keeps_changes(tmp_path: Path) -> None:
+    people = build_patients(1, date(2026, 11, 23), kinds=("typical", "sparse"))
+    with start_backend("sekmet", port=0, data_dir=tmp_path) as backend:
+        base = backend.base_url
+        seed(base, people, [])
+        url = f"{base}/Goal/ff-typical-goal-walk"
+        goal = requests.get(url, headers=FHIR_JSON, timeout=30).json()
+        goal["lifecycleStatus"] = "entered-in-error"
+        assert requests.put(url, json=goal, headers=FHIR_JSON, timeout=30).status_code == 200
+        kept = seed(base, people, [], if_absent=True)
+        assert kept.skipped == ("ff-typical", "ff-sparse")
+        assert kept.resources == 0
+        assert (
+            get(base, "Goal/ff-typical-goal-walk").json()["lifecycleStatus"] == "entered-in-error"
+        )
+        again = seed(base, people, [])
+        assert again.skipped == ()
+        assert get(base, "Goal/ff-typical-goal-walk").json()["lifecycleStatus"] == "completed"
+        assert total(base, "Observation", subject="Patient/ff-typical") == sum(
+            1 for r in people[0].resources() if r["resourceType"] == "Observation"
+        )
