@@ -171,7 +171,7 @@ READERS: dict[str, Callable[[Mapping[str, Any], Collected], None]] = {
 
 def _flatten(resources: Iterable[object]) -> Iterator[object]:
     for resource in resources:
-        if isinstance(resource, Mapping) and resource.get("resourceType") == "Bundle":
+        if isinstance(resource, dict) and resource.get("resourceType") == "Bundle":
             for entry in items(resource.get("entry")):
                 yield mapping(entry).get("resource", entry)
         else:
@@ -182,7 +182,7 @@ def patient_context(resources: Iterable[object], *, today: date) -> PatientConte
     """The overview's context from EHR resources (or Bundles); bad ones are listed in skipped."""
     found = Collected(today=today)
     for index, resource in enumerate(_flatten(resources)):
-        if not isinstance(resource, Mapping):
+        if not isinstance(resource, dict):
             found.skipped.append((index, label(resource, index)))
             continue
         kind = resource.get("resourceType")

@@ -54,10 +54,14 @@ def _gas_scores() -> dict[str, int]:
 
 
 def _kind(concept: object) -> str | None:
+    # The hot path of a large context (thousands of Observations): plain loops, no generators.
     kinds = _kinds()
-    for system, code, _ in codings(concept):
-        if system == LOINC and code in kinds:
-            return kinds[code]
+    found = concept.get("coding") if isinstance(concept, dict) else None
+    for coding in found if isinstance(found, list) else ():
+        if isinstance(coding, dict) and coding.get("system") == LOINC:
+            code = coding.get("code")
+            if isinstance(code, str) and code.strip() in kinds:
+                return kinds[code.strip()]
     return None
 
 
@@ -99,9 +103,10 @@ def _peg(resource: Mapping[str, Any], when: date) -> PegReading:
 
 def _gas(resource: Mapping[str, Any], when: date) -> ReviewRecord:
     score = None
+    scores = _gas_scores()
     for system, code, _ in codings(resource.get("valueCodeableConcept")):
-        if system == LOINC and code in _gas_scores():
-            score = _gas_scores()[code]
+        if system == LOINC and code in scores:
+            score = scores[code]
     if score is None and "valueInteger" in resource:
         whole = number(resource["valueInteger"])
         score = int(_in_range(whole, -2, 2)) if whole is not None else None

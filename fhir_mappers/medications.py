@@ -70,10 +70,10 @@ def _mme(
     if opioid is None:
         return None, None
     product = next((p for r in sorted(rxcuis) if (p := code_lists().product(r))), None)
-    dosages = [d for d in items(request.get("dosageInstruction")) if isinstance(d, Mapping)]
+    dosages = [d for d in items(request.get("dosageInstruction")) if isinstance(d, dict)]
     if product is None or product.ingredient != opioid or len(dosages) != 1:
         return None, None
-    dose_and_rate = [d for d in items(dosages[0].get("doseAndRate")) if isinstance(d, Mapping)]
+    dose_and_rate = [d for d in items(dosages[0].get("doseAndRate")) if isinstance(d, dict)]
     quantity = mapping(dose_and_rate[0].get("doseQuantity")) if dose_and_rate else {}
     dose = number(quantity.get("value"))
     per_day = _per_day(dosages[0])

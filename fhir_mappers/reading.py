@@ -18,7 +18,7 @@ class BadResourceError(ValueError):
 
 def mapping(value: object) -> Mapping[str, Any]:
     """The value when it is a JSON object, else an empty one."""
-    return value if isinstance(value, Mapping) else {}
+    return value if isinstance(value, dict) else {}
 
 
 def items(value: object) -> list[Any]:
@@ -36,7 +36,7 @@ def text(value: object) -> str | None:
 def codings(concept: object) -> Iterator[tuple[str, str, str | None]]:
     """(system, code, display) of every well-formed coding of a CodeableConcept."""
     for coding in items(mapping(concept).get("coding")):
-        if isinstance(coding, Mapping):
+        if isinstance(coding, dict):
             system, code = coding.get("system"), coding.get("code")
             if isinstance(system, str) and isinstance(code, str):
                 display = coding.get("display")
@@ -91,7 +91,7 @@ def number(value: object) -> float | None:
 def value_number(element: Mapping[str, Any]) -> float | None:
     """The numeric value[x] of an Observation or component (Quantity, integer, decimal, string)."""
     quantity = element.get("valueQuantity")
-    if isinstance(quantity, Mapping):
+    if isinstance(quantity, dict):
         return number(quantity.get("value"))
     for key in ("valueInteger", "valueDecimal", "valueString"):
         if key in element:
@@ -112,7 +112,7 @@ def reference_id(reference: object, resource_type: str) -> str | None:
 
 def label(resource: object, index: int) -> str:
     """How a skipped resource is reported: "Type/id", never its content."""
-    if isinstance(resource, Mapping):
+    if isinstance(resource, dict):
         kind = resource.get("resourceType")
         kind = kind if isinstance(kind, str) and kind.isalnum() else "resource"
         rid = resource.get("id")
