@@ -206,12 +206,14 @@ def plan_writes(capabilities: Capabilities, scopes: Scopes, forced: str | None) 
         strategy = Strategy(forced)
         reasons.append(f"this site's configuration sets the strategy to {forced}")
     goal_support = capabilities.resource("Goal")
+    # A note is one DocumentReference: its own conditional-create support is what counts.
+    written_first = "DocumentReference" if strategy is Strategy.NOTE else "Goal"
     return WritePlan(
         strategy=strategy,
         reasons=tuple(reasons),
         observations=creatable("Observation"),
         provenance=creatable("Provenance"),
-        conditional_create=goal_support.conditional_create,
+        conditional_create=capabilities.resource(written_first).conditional_create,
         goal_update=goal_support.can("update") and scopes.can_update("Goal"),
         versioned_update=goal_support.versioned_update,
     )

@@ -8,7 +8,7 @@ from urllib.parse import parse_qsl
 
 from smartapp.gateway.capabilities import Strategy
 from smartapp.gateway.client import FhirClient
-from smartapp.gateway.errors import FhirError, FhirUnavailable
+from smartapp.gateway.errors import FhirError, FhirInvalid, FhirUnavailable
 from smartapp.writeback.bundle import Entry, rewrite_references, unresolved_urns
 from smartapp.writeback.result import (
     Failed,
@@ -69,11 +69,16 @@ def write_one(
     if entry.if_none_exist and conditional_create:
         # Conditional create: 201 when new, 200 with the existing one when it matched; both
         # safe to repeat, so the gateway may retry it after a timeout or a 503.
-        answer = client.send("POST", rtype, json=resource,
-                             headers={"If-None-Exist": entry.if_none_exist}, retry_safe=True)
-        return _written(client, answer.json, answer.location, answer.etag, answer.status)
+        try:
+            answer = client.send("POST", rtype, json=resource,
+                                 headers={"If-None-Exist": entry.if_none_exist}, retry_safe=True)
+            return _written(client, answer.json, answer.location, answer.etag, answer.status)
+        except FhirInvalid:
+            # Some EHRs refuse If-None-Exist with a 400 although they did not say so (smart.md
+            # 76): fall back to search-before-create; an invalid resource fails there again.
+            pass
     if entry.if_none_exist:
-        found = find_existing(client, rtype, entry.if_none_exist)
+        found = find_existing(client, rtype, entry.if_none_exist, narrow=_narrowing(resource))
         if found is not None:
             return found
     try:
@@ -83,22 +88,45 @@ def write_one(
         # (A race window remains if the server commits after this search: documented.)
         if not entry.if_none_exist:
             raise
-        found = find_existing(client, rtype, entry.if_none_exist)
+        found = find_existing(client, rtype, entry.if_none_exist, narrow=_narrowing(resource))
         if found is not None:
             return found
         answer = client.send("POST", rtype, json=resource, retry_safe=False)
     return _written(client, answer.json, answer.location, answer.etag, answer.status)
 
 
-def find_existing(client: FhirClient, resource_type: str, query: str) -> Written | None:
+def find_existing(
+    client: FhirClient,
+    resource_type: str,
+    query: str,
+    *,
+    narrow: tuple[tuple[str, str], ...] = (),
+) -> Written | None:
     """The resource matching a conditional-create query, if the EHR already has one."""
-    params = tuple(parse_qsl(query, keep_blank_values=True))
+    params = (*narrow, *parse_qsl(query, keep_blank_values=True))
     answer = client.send("GET", resource_type, params=params, retry_safe=True)
     for raw in (answer.json or {}).get("entry") or ():
         resource = raw.get("resource") if isinstance(raw, Mapping) else None
         if isinstance(resource, Mapping) and resource.get("resourceType") == resource_type:
             return written_from_resource(resource, created=False)
     return None
+
+
+def _narrowing(resource: Mapping[str, Any]) -> tuple[tuple[str, str], ...]:
+    """Search parameters EHRs insist on: the patient (smart.md 76: GET /Goal?patient=X&
+    identifier=..., patient-scoped tokens need it) and, for Observations, the code (Epic
+    refuses Observation searches without a category or a code)."""
+    params: list[tuple[str, str]] = []
+    subject = resource.get("subject")
+    ref = subject.get("reference") if isinstance(subject, Mapping) else None
+    if isinstance(ref, str) and ref.startswith("Patient/"):
+        params.append(("patient", ref.removeprefix("Patient/")))
+    if resource.get("resourceType") == "Observation":
+        codings = (resource.get("code") or {}).get("coding") or ()
+        first = next((c for c in codings if c.get("system") and c.get("code")), None)
+        if first:
+            params.append(("code", f"{first['system']}|{first['code']}"))
+    return tuple(params)
 
 
 def _written(
