@@ -40,6 +40,7 @@ class HandoutStep:
     """One action step in plain words, with the weeks of its checklist."""
 
     text: str
+    detail: str
     aim: str
     weeks: tuple[date, ...]
 
@@ -95,6 +96,12 @@ def _week_starts(today: date, review: date) -> tuple[date, ...]:
     return tuple(weeks) or (monday,)
 
 
+def _lower_first(text: str) -> str:
+    """Lower-case a leading capital mid-sentence, unless it starts an acronym (PEG)."""
+    text = text.strip()
+    return text[:1].lower() + text[1:] if text[1:2].islower() else text
+
+
 def _sentence(text: str) -> str:
     text = text.strip()
     text = text[:1].upper() + text[1:]
@@ -108,7 +115,12 @@ def build_handout(plan: ActionPlan, *, patient_name: str | None, today: date) ->
     for goal in plan.goals:
         steps = tuple(
             HandoutStep(
-                text=_sentence(", ".join(p for p in (s.what, s.how_much, s.when) if p.strip())),
+                text=_sentence(s.what),
+                detail=" ".join(
+                    f"{label}: {_sentence(value)}"
+                    for label, value in (("How much", s.how_much), ("When", s.when))
+                    if value.strip()
+                ),
                 aim=f"Aim: {frequency_words(s.how_often)}.",
                 weeks=weeks,
             )
@@ -118,7 +130,7 @@ def build_handout(plan: ActionPlan, *, patient_name: str | None, today: date) ->
         if goal.measure is not None:
             target = goal.measure.target
             goal_part = f" My target is {target:g} {goal.measure.unit}".rstrip() + "."
-            track = f"I will keep track of {goal.measure.text}." + (
+            track = f"I will keep track of {_lower_first(goal.measure.text)}." + (
                 goal_part if target is not None else ""
             )
         goals.append(
@@ -147,7 +159,7 @@ def handout_text(handout: Handout) -> str:
     parts = [handout.what_matters]
     for goal in handout.goals:
         parts += [goal.title, goal.by, goal.track or ""]
-        parts += [f"{step.text} {step.aim}" for step in goal.steps]
+        parts += [f"{step.text} {step.detail} {step.aim}" for step in goal.steps]
     parts += [handout.confidence, *handout.flare, *handout.call_us]
     return "\n".join(p for p in parts if p)
 
@@ -256,6 +268,8 @@ def handout_pdf(handout: Handout) -> bytes:
             pdf.set_font("Helvetica", style="B", size=14)
             _para(pdf, step.text)
             pdf.set_font("Helvetica", size=14)
+            if step.detail:
+                _para(pdf, step.detail)
             _para(pdf, f"{step.aim} Tick a box each day you do it.")
             _checklist(pdf, step)
     if handout.barriers:

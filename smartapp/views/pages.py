@@ -48,10 +48,8 @@ def number(value: float | int | None) -> str:
     return f"{value:.0f}" if float(value).is_integer() else f"{value:.1f}"
 
 
-@bp.app_context_processor
-def helpers() -> dict[str, object]:
-    """Template helpers of the pages."""
-    return {"field_id": field_id}
+# A global, not a context processor: imported macro files see globals only.
+bp.add_app_template_global(field_id, "field_id")
 
 
 @bp.get("/l/<launch_id>/")
