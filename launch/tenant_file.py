@@ -55,10 +55,12 @@ class TenantFileReader:
         self._scan(text)
 
     @staticmethod
-    def decode_error_line(exc: tomllib.TOMLDecodeError) -> int:
-        """The line number tomllib puts in its message ("... (at line 3, column 7)")."""
+    def decode_error_line(exc: tomllib.TOMLDecodeError, text: str) -> int:
+        """The line tomllib names ("(at line 3, column 7)"); the last line "at end of document"."""
         found = re.search(r"line (\d+)", str(exc))
-        return int(found.group(1)) if found else 0
+        if found:
+            return int(found.group(1))
+        return max(1, len(text.splitlines())) if "end of document" in str(exc) else 0
 
     def _scan(self, text: str) -> None:
         section = "top"

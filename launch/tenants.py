@@ -90,6 +90,8 @@ def parse_tenants(text: str, *, path: Path, environ: Mapping[str, str]) -> Tenan
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
-        raise TenantConfigError(path, TenantFileReader.decode_error_line(exc), str(exc)) from exc
+        raise TenantConfigError(
+            path, TenantFileReader.decode_error_line(exc, text), str(exc)
+        ) from exc
     reader = TenantFileReader(text=text, path=path, environ=environ)
     return TenantRegistry(reader.tenants(data))
