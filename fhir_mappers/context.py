@@ -124,6 +124,8 @@ def _careplan(resource: Mapping[str, Any], found: Collected) -> None:
     rid, status = text(resource.get("id")), text(resource.get("status"))
     if rid is None or status is None:
         raise BadResourceError("id and status are required")
+    if status == "entered-in-error":
+        return
     activities: list[str] = []
     for activity in items(resource.get("activity")):
         detail = mapping(mapping(activity).get("detail"))
@@ -178,6 +180,27 @@ def _flatten(resources: Iterable[object]) -> Iterator[object]:
             yield resource
 
 
+def _unique_conditions(conditions: list[PainCondition]) -> tuple[PainCondition, ...]:
+    # The same diagnosis often comes from the problem list and from several encounters.
+    seen: set[tuple[str | None, str | None]] = set()
+    unique = []
+    for condition in conditions:
+        if (condition.system, condition.code) not in seen:
+            seen.add((condition.system, condition.code))
+            unique.append(condition)
+    return tuple(unique)
+
+
+def _unique_peg(readings: list[PegReading]) -> tuple[PegReading, ...]:
+    # A PEG panel and its derived score Observation are one reading; keep the one with items.
+    best: dict[tuple[date, float], PegReading] = {}
+    for reading in readings:
+        key = (reading.when, round(reading.score, 2))
+        if key not in best or (best[key].items is None and reading.items is not None):
+            best[key] = reading
+    return tuple(sorted(best.values(), key=lambda r: r.when))
+
+
 def patient_context(resources: Iterable[object], *, today: date) -> PatientContext:
     """The overview's context from EHR resources (or Bundles); bad ones are listed in skipped."""
     found = Collected(today=today)
@@ -209,17 +232,18 @@ def patient_context(resources: Iterable[object], *, today: date) -> PatientConte
         if medication is not None:
             medications.append((medication, authored_on(request)))
     reviews = tuple(sorted(found.reviews, key=lambda r: r.when))
+    goals_in = [(i, g) for i, g in found.goals if g.get("lifecycleStatus") != "entered-in-error"]
     goals = []
-    for index, goal in found.goals:
+    for index, goal in goals_in:
         try:
             goals.append(goal_summary(goal))
         except READ_ERRORS:
             found.skipped.append((index, label(goal, index)))
     return PatientContext(
         patient=found.patient,
-        conditions=tuple(found.conditions),
+        conditions=_unique_conditions(found.conditions),
         nrs=tuple(sorted(found.nrs, key=lambda r: r.when)),
-        peg=tuple(sorted(found.peg, key=lambda r: r.when)),
+        peg=_unique_peg(found.peg),
         promis=tuple(sorted(found.promis, key=lambda r: (r.when, r.kind.value))),
         medications=latest_first(medications),
         goals=link_reviews(tuple(goals), reviews),

@@ -125,6 +125,8 @@ def read_observation(resource: Mapping[str, Any], *, latest: date) -> Reading | 
     kind = _kind(resource.get("code"))
     if kind is None or resource.get("status") in UNUSABLE:
         return None
+    if "dataAbsentReason" in resource and value_number(resource) is None and kind != "peg":
+        return None  # asked but not answered (declined, unknown): nothing to show, nothing broken
     when = effective_day(resource)
     if when is None or when > latest:
         raise BadResourceError("no usable date")

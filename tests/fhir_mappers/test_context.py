@@ -341,3 +341,48 @@ def test_broken_resources_are_reported_by_id_and_the_rest_is_used() -> None:
     )
     assert [g.id for g in context.goals] == ["g-ok"]
     assert len(context.nrs) == 1
+
+
+def test_vendor_extensions_unknown_elements_and_duplicated_codings_are_tolerated() -> None:
+    obs = make_observation("72514-3", 4)
+    obs["code"]["coding"] = [{"system": LOINC, "code": "72514-3"}] * 3
+    obs["extension"] = [{"url": "http://vendor.example/ext", "valueString": "x"}]
+    obs["vendorThing"] = {"nested": [1, 2]}
+    obs["_valueQuantity"] = {"id": "q"}
+    context = patient_context([obs], today=TODAY)
+    assert [r.value for r in context.nrs] == [4.0]
+    assert context.skipped == ()
+
+
+def test_a_diagnosis_repeated_across_encounters_is_listed_once() -> None:
+    first = make_condition("http://hl7.org/fhir/sid/icd-10-cm", "M79.7")
+    again = {**first, "id": "c-enc-2"}
+    assert [c.id for c in patient_context([first, again], today=TODAY).conditions] == ["c-M79.7"]
+
+
+def test_a_peg_panel_and_its_derived_score_are_one_reading() -> None:
+    panel = make_observation("91148-7", None, "2026-10-01")
+    del panel["valueQuantity"]
+    panel["component"] = [
+        {"code": {"coding": [{"system": LOINC, "code": code}]}, "valueInteger": 6}
+        for code in ("75893-8", "91145-3", "91146-1")
+    ]
+    score = make_observation("91147-9", 6, "2026-10-01")
+    readings = patient_context([score, panel], today=TODAY).peg
+    assert len(readings) == 1
+    assert readings[0].items is not None
+
+
+def test_entered_in_error_goals_and_care_plans_are_left_out() -> None:
+    goal = make_goal("g-err", "Walk", lifecycleStatus="entered-in-error")
+    plan = {"resourceType": "CarePlan", "id": "cp-err", "status": "entered-in-error"}
+    context = patient_context([goal, plan], today=TODAY)
+    assert (context.goals, context.care_plans, context.skipped) == ((), (), ())
+
+
+def test_an_unanswered_question_is_not_a_broken_resource() -> None:
+    declined = make_observation("72514-3", None)
+    del declined["valueQuantity"]
+    declined["dataAbsentReason"] = {"coding": [{"code": "asked-declined"}]}
+    context = patient_context([declined], today=TODAY)
+    assert (context.nrs, context.skipped) == ((), ())
