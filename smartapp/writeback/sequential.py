@@ -73,10 +73,12 @@ def write_one(
             answer = client.send("POST", rtype, json=resource,
                                  headers={"If-None-Exist": entry.if_none_exist}, retry_safe=True)
             return _written(client, answer.json, answer.location, answer.etag, answer.status)
-        except FhirInvalid:
+        except FhirInvalid as exc:
             # Some EHRs refuse If-None-Exist with a 400 although they did not say so (smart.md
             # 76): fall back to search-before-create; an invalid resource fails there again.
-            pass
+            # A 422 is about the content itself (FHIR http.html#2.21.0.10): no second try.
+            if exc.status != 400:
+                raise
     if entry.if_none_exist:
         found = find_existing(client, rtype, entry.if_none_exist, narrow=_narrowing(resource))
         if found is not None:

@@ -295,3 +295,25 @@ def test_observations_the_ehr_refuses_are_left_out_with_a_warning() -> None:
     kinds = [e["resource"]["resourceType"] for e in body_of(responses.calls[0])["entry"]]
     assert "Observation" not in kinds
     assert any("observations" in w for w in result.warnings)
+
+
+@responses.activate
+def test_an_ehr_refusing_if_none_exist_with_400_gets_search_before_create() -> None:
+    # smart.md 76: the CapabilityStatement said conditional create; the server says otherwise
+    empty = {"resourceType": "Bundle", "type": "searchset"}
+    for rtype in ("Goal", "CarePlan", "Observation"):
+        # registered in order: the conditional create's answer first, then the plain POST's
+        responses.post(f"{BASE}/{rtype}", status=400,
+                       json={"resourceType": "OperationOutcome",
+                             "issue": [{"severity": "error", "code": "not-supported"}]})
+        responses.get(f"{BASE}/{rtype}", json=empty)
+        responses.post(f"{BASE}/{rtype}", json=created(rtype, f"{rtype.lower()}-1"), status=201)
+    result = run_save(Strategy.SEQUENTIAL, provenance=False)
+    assert result.complete
+    posts = [c for c in responses.calls if c.request.method == "POST"]
+    assert "If-None-Exist" in posts[0].request.headers
+    assert "If-None-Exist" not in posts[1].request.headers
+    searches = [c for c in responses.calls if c.request.method == "GET"]
+    assert "patient=p1" in searches[0].request.url
+    observation_search = next(c for c in searches if "/Observation" in c.request.url)
+    assert "code=" in observation_search.request.url
