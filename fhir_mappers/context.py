@@ -11,7 +11,7 @@ from fhir_mappers.codes import CLINICAL_STATUS, ICD10CM, SNOMED, VERIFICATION_ST
 from fhir_mappers.context_goals import goal_summary, link_reviews
 from fhir_mappers.context_observations import read_observation
 from fhir_mappers.identifiers import parse_plan_item
-from fhir_mappers.medications import authored_on, latest_first, medication_from_request
+from fhir_mappers.medications import authored_on, medication_from_request, one_per_product
 from fhir_mappers.reading import (
     BadResourceError,
     codings,
@@ -245,7 +245,7 @@ def patient_context(resources: Iterable[object], *, today: date) -> PatientConte
         nrs=tuple(sorted(found.nrs, key=lambda r: r.when)),
         peg=_unique_peg(found.peg),
         promis=tuple(sorted(found.promis, key=lambda r: (r.when, r.kind.value))),
-        medications=latest_first(medications),
+        medications=one_per_product(medications),
         goals=link_reviews(tuple(goals), reviews),
         care_plans=tuple(found.care_plans),
         reviews=reviews,

@@ -134,7 +134,7 @@ def medication_from_request(
     )
 
 
-def latest_first(found: list[tuple[Medication, date | None]]) -> tuple[Medication, ...]:
+def one_per_product(found: list[tuple[Medication, date | None]]) -> tuple[Medication, ...]:
     """One entry per product (repeat orders collapse to the latest), sorted by name."""
     best: dict[tuple[str, ...], tuple[Medication, date | None]] = {}
     for medication, authored in found:

@@ -8,96 +8,24 @@ from collections.abc import Callable, Mapping
 from datetime import date
 from typing import Any
 
+from fhir_mappers.bindings import (
+    ACTIVITY_KIND,
+    ACTIVITY_STATUS,
+    BUNDLE_TYPES,
+    CAREPLAN_INTENT,
+    DOCUMENT_STATUS,
+    GOAL_STATUS,
+    HTTP_VERBS,
+    NARRATIVE_STATUS,
+    OBSERVATION_STATUS,
+    PERIOD_UNITS,
+    REQUEST_INTENT,
+    REQUEST_STATUS,
+    US_CORE_NARRATIVE_STATUS,
+)
 from fhir_mappers.codes import CAREPLAN_CATEGORY
 from fhir_mappers.identifiers import PLAN_ITEM_SYSTEM
 
-# Required bindings (FHIR R4 4.0.1 value sets); fhir.resources accepts any string here.
-GOAL_STATUS = frozenset(
-    [
-        "proposed",
-        "planned",
-        "accepted",
-        "active",
-        "on-hold",
-        "completed",
-        "cancelled",
-        "entered-in-error",
-        "rejected",
-    ]
-)
-REQUEST_STATUS = frozenset(
-    ["draft", "active", "on-hold", "revoked", "completed", "entered-in-error", "unknown"]
-)
-CAREPLAN_INTENT = frozenset(["proposal", "plan", "order", "option"])
-ACTIVITY_STATUS = frozenset(
-    [
-        "not-started",
-        "scheduled",
-        "in-progress",
-        "on-hold",
-        "completed",
-        "cancelled",
-        "stopped",
-        "unknown",
-        "entered-in-error",
-    ]
-)
-ACTIVITY_KIND = frozenset(
-    [
-        "Appointment",
-        "CommunicationRequest",
-        "DeviceRequest",
-        "MedicationRequest",
-        "NutritionOrder",
-        "Task",
-        "ServiceRequest",
-        "VisionPrescription",
-    ]
-)
-OBSERVATION_STATUS = frozenset(
-    [
-        "registered",
-        "preliminary",
-        "final",
-        "amended",
-        "corrected",
-        "cancelled",
-        "entered-in-error",
-        "unknown",
-    ]
-)
-REQUEST_INTENT = frozenset(
-    [
-        "proposal",
-        "plan",
-        "directive",
-        "order",
-        "original-order",
-        "reflex-order",
-        "filler-order",
-        "instance-order",
-        "option",
-    ]
-)
-DOCUMENT_STATUS = frozenset(["current", "superseded", "entered-in-error"])
-PERIOD_UNITS = frozenset(["s", "min", "h", "d", "wk", "mo", "a"])
-NARRATIVE_STATUS = frozenset(["generated", "extensions", "additional", "empty"])
-# US Core 3.1.1 CarePlan narrative: US Core Narrative Status (generated | additional).
-US_CORE_NARRATIVE_STATUS = frozenset({"generated", "additional"})
-BUNDLE_TYPES = frozenset(
-    [
-        "document",
-        "message",
-        "transaction",
-        "transaction-response",
-        "batch",
-        "batch-response",
-        "history",
-        "searchset",
-        "collection",
-    ]
-)
-HTTP_VERBS = frozenset(["GET", "HEAD", "POST", "PUT", "DELETE", "PATCH"])
 XHTML = "http://www.w3.org/1999/xhtml"
 _DATE = re.compile(r"\d{4}(-\d{2}(-\d{2})?)?")
 
