@@ -12,7 +12,6 @@ from dataclasses import dataclass, field
 from enum import Enum
 from pathlib import Path
 from types import TracebackType
-from typing import IO
 
 import requests
 
@@ -35,7 +34,7 @@ class BackendKind(Enum):
     MEDPLUM = "medplum"
 
 
-@dataclass(kw_only=True)
+@dataclass(frozen=True, slots=True, kw_only=True)
 class Backend:
     """A running FHIR backend; `stop()` (or leaving the `with` block) ends its process group."""
 
@@ -44,9 +43,8 @@ class Backend:
     base_url: str
     data_dir: Path
     log_path: Path
-    process: subprocess.Popen[bytes]
-    started_in_s: float = 0.0
-    _log: IO[bytes] | None = field(default=None, repr=False)
+    process: subprocess.Popen[bytes] = field(repr=False)
+    started_in_s: float
 
     @property
     def transaction_limit(self) -> int:
@@ -72,9 +70,6 @@ class Backend:
     def stop(self) -> None:
         """Terminate the process group (SIGTERM, then SIGKILL after a grace period)."""
         _kill_group(self.process)
-        if self._log is not None:
-            self._log.close()
-            self._log = None
 
     def __enter__(self) -> Backend:
         return self
@@ -160,45 +155,55 @@ def start_backend(
     data_dir = Path(data_dir).resolve()
     spec = _launch_spec(backend_kind, port=port, data_dir=data_dir)
     log_path = data_dir / f"{backend_kind.value}.log"
-    log = log_path.open("ab")
+    base_url = f"http://127.0.0.1:{port}/fhir"
     began = time.monotonic()
-    process = subprocess.Popen(  # noqa: S603 (fixed argv built above, no shell)
-        spec.argv,
-        cwd=spec.cwd,
-        stdin=subprocess.DEVNULL,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-        start_new_session=True,  # its own process group, so stop() ends every child too
-        env={**os.environ, "PYTHONUNBUFFERED": "1"},
-    )
-    backend = Backend(
+    # The child keeps its own copy of the log descriptor; ours closes when the block ends.
+    with log_path.open("ab") as log:
+        try:
+            process = subprocess.Popen(  # noqa: S603 (fixed argv built above, no shell)
+                spec.argv,
+                cwd=spec.cwd,
+                stdin=subprocess.DEVNULL,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,  # its own process group, so stop() ends every child
+                env={**os.environ, "PYTHONUNBUFFERED": "1"},
+            )
+        except OSError as exc:
+            raise BackendError(f"{backend_kind.value} FHIR backend could not start: {exc}") from exc
+    try:
+        _wait_until_ready(backend_kind.value, process, base_url, log_path, timeout_s=timeout_s)
+    except BaseException:
+        _kill_group(process)
+        raise
+    return Backend(
         kind=backend_kind.value,
         port=port,
-        base_url=f"http://127.0.0.1:{port}/fhir",
+        base_url=base_url,
         data_dir=data_dir,
         log_path=log_path,
         process=process,
-        _log=log,
+        started_in_s=time.monotonic() - began,
     )
-    try:
-        _wait_until_ready(backend, timeout_s=timeout_s)
-    except BaseException:
-        backend.stop()
-        raise
-    backend.started_in_s = time.monotonic() - began
-    return backend
 
 
-def _wait_until_ready(backend: Backend, *, timeout_s: float) -> None:
+def _wait_until_ready(
+    kind: str,
+    process: subprocess.Popen[bytes],
+    base_url: str,
+    log_path: Path,
+    *,
+    timeout_s: float,
+) -> None:
     deadline = time.monotonic() + timeout_s
     while time.monotonic() < deadline:
-        if backend.process.poll() is not None:
-            detail = _last_line(backend.log_path) or f"exit status {backend.process.returncode}"
-            raise BackendError(f"{backend.kind} FHIR backend exited at start: {detail}")
-        if _metadata_answers(backend.base_url):
+        if process.poll() is not None:
+            detail = _last_line(log_path) or f"exit status {process.returncode}"
+            raise BackendError(f"{kind} FHIR backend exited at start: {detail}")
+        if _metadata_answers(base_url):
             return
         time.sleep(POLL_INTERVAL_S)
     raise BackendError(
-        f"{backend.kind} FHIR backend did not answer {backend.base_url}/metadata"
-        f" in {timeout_s:.0f} s (log: {backend.log_path})"
+        f"{kind} FHIR backend did not answer {base_url}/metadata"
+        f" in {timeout_s:.0f} s (log: {log_path})"
     )
