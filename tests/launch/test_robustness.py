@@ -87,6 +87,7 @@ def test_any_scope_string_parses(scope: str) -> None:
     )
 )
 def test_any_token_response_gives_tokens_or_a_launch_error(body: dict[str, object]) -> None:
+    # smart.md 34: whatever the EHR sends, the launch gets tokens or a typed failure.
     try:
         tokens = token_set_from_response(body, tenant="ehr", now=NOW)
     except LaunchError as error:

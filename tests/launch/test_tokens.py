@@ -49,7 +49,7 @@ def test_tokens_never_show_in_repr() -> None:
 
 
 def test_refresh_is_due_a_minute_before_expiry() -> None:
-    # smart.md 51: proactive refresh with a 60 s skew.
+    # smart.md 51, 52: proactive refresh with a 60 s skew (Oracle-like 10-minute tokens).
     tokens = make_tokens()
     assert not needs_refresh(tokens, NOW + timedelta(minutes=8, seconds=59))
     assert needs_refresh(tokens, NOW + timedelta(minutes=9))
