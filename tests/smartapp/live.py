@@ -1,0 +1,61 @@
+"""The app served in-process on the sandbox stack's reserved app port (for integration tests)."""
+
+from __future__ import annotations
+
+import re
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import requests
+from flask import Flask
+from werkzeug.serving import make_server
+
+from launch.keys import generate
+from sandbox.stack import Stack, app_environment
+from smartapp import create_app
+from smartapp.services import LaunchSession
+from smartapp.web import current_launch
+
+LAUNCHED = re.compile(r"/l/([A-Za-z0-9_-]{43})/$")
+
+
+@dataclass
+class LiveApp:
+    """The running app, its base URL and the stack it talks to."""
+
+    app: Flask
+    url: str
+    stack: Stack
+
+    def launch_session(self, browser: requests.Session, launch_path: str) -> LaunchSession:
+        """The checked launch a request from `browser` to `launch_path` would see."""
+        cookie = browser.cookies.get("ff_session")
+        with self.app.test_request_context(
+            launch_path, base_url=self.url, headers={"Cookie": f"ff_session={cookie}"}
+        ):
+            self.app.preprocess_request()
+            return current_launch()
+
+
+@contextmanager
+def serve_app(stack: Stack, data_dir: Path) -> Iterator[LiveApp]:
+    """Build the app with the environment the sandbox gives it and serve it on `stack.app_url`."""
+    env = app_environment(data_dir, ehr_url=stack.ehr_url, app_url=stack.app_url)
+    generate(Path(env["FUNCTIONFIRST_KEYS"]), force=True)
+    app = create_app({**env, "TESTING": "1"})
+    port = urlsplit(stack.app_url).port
+    assert port is not None
+    server = make_server("127.0.0.1", port, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield LiveApp(app=app, url=stack.app_url, stack=stack)
+    finally:
+        server.shutdown()
+        thread.join(timeout=10)
+        server.server_close()
+        app.extensions["functionfirst"].store.close()

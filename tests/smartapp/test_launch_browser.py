@@ -1,0 +1,65 @@
+"""Debian's Chromium: a launch from the sandbox launcher inside its EHR frame lands in the app."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+from playwright.sync_api import Frame, sync_playwright
+
+from sandbox.stack import Stack
+
+from .live import LAUNCHED, LiveApp, serve_app
+
+pytestmark = [pytest.mark.browser, pytest.mark.integration]
+CHROMIUM = "/usr/bin/chromium"
+
+
+@pytest.fixture(scope="module")
+def live(sekmet_stack: Stack, tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveApp]:
+    """The app on the sekmet stack's app port, for this module."""
+    with serve_app(sekmet_stack, tmp_path_factory.mktemp("app")) as running:
+        yield running
+
+
+def app_frame(frames: list[Frame], app_url: str) -> Frame | None:
+    """The frame showing the app, once it has landed on a launched page."""
+    return next((f for f in frames if f.url.startswith(app_url) and LAUNCHED.search(f.url)), None)
+
+
+def test_a_launch_inside_the_ehr_frame_lands_on_the_launched_page(live: LiveApp) -> None:
+    # smart.md 20, 59, 61, 86
+    patient = next(p for p in live.stack.patients if p.kind == "typical")
+    launcher = (
+        f"{live.stack.ehr_url}/launcher?patient={patient.id}"
+        f"&practitioner={live.stack.practitioners[0].id}"
+        f"&launch_uri={live.url}/launch&profile=open&auto=1&frame=1"
+    )
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])
+        try:
+            page = browser.new_page()
+            blocked: list[str] = []
+            page.on(
+                "console",
+                lambda m: blocked.append(m.text) if "Content Security" in m.text else None,
+            )
+            page.goto(launcher)
+            page.wait_for_function(
+                "() => [...document.querySelectorAll('iframe')].length === 1", timeout=10_000
+            )
+            for _ in range(100):
+                frame = app_frame(page.frames, live.url)
+                if frame is not None:
+                    break
+                page.wait_for_timeout(100)
+            assert frame is not None, [f.url for f in page.frames]
+            assert page.url.startswith(live.stack.ehr_url)  # the EHR stays the top window
+            frame.wait_for_load_state()
+            assert frame.locator("body").inner_text()  # rendered, not refused by frame-ancestors
+            frame.goto(frame.url + "session")
+            assert frame.get_by_test_id("patient-id").inner_text() == patient.id
+            assert patient.name.split()[0] in frame.get_by_test_id("patient-name").inner_text()
+            assert blocked == []
+        finally:
+            browser.close()
