@@ -16,7 +16,7 @@ import pytest
 import requests
 
 from sandbox.backends import BackendError, commands, free_port, start_backend
-from sandbox.backends.sekmet_main import GOAL_PARAMS, register_goal_params
+from sandbox.backends.sekmet_main import GOAL_PARAMS, RegistrationError, register_goal_params
 from sandbox.patients import SeedError, build_patients, seed
 from sandbox.patients.model import SeedPatient, transaction
 from tests.fixtures.backends import SeededBackend
@@ -249,6 +249,25 @@ def test_goal_registration_adds_every_parameter() -> None:
         param = search_params.get_param("Goal", name)
         assert param is not None
         assert (param.kind, param.paths) == (kind, paths)
+
+
+def test_registration_refuses_another_sekmet_version(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The registration edits sekmet's internal table, so it only runs on the pinned release."""
+    import importlib.metadata
+
+    monkeypatch.setattr(importlib.metadata, "version", lambda name: "0.2.0")
+    with pytest.raises(RegistrationError, match=r"sekmet-fhir 0\.1\.1 is required, found 0\.2\.0"):
+        register_goal_params()
+
+
+def test_sekmet_settings_bind_loopback_with_the_simulator_off(tmp_path: Path) -> None:
+    settings = commands.sekmet_settings(port=8123, data_dir=tmp_path)
+    assert settings["host"] == "127.0.0.1"
+    assert settings["base_url"] == "http://127.0.0.1:8123/fhir"
+    assert settings["simulator"] == {"enabled": False}
+    assert settings["data_dir"] == str(tmp_path)
+    spec = commands.sekmet_launch(port=8123, data_dir=tmp_path)
+    assert spec.argv[spec.argv.index("--host") + 1] == "127.0.0.1"
 
 
 def _listening(port: int) -> bool:
