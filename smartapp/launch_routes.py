@@ -282,6 +282,23 @@ def readyz() -> Response:
     return response
 
 
+@bp.post("/l/<launch_id>/end")
+@launched_view
+def end(launch_id: str) -> Response:
+    """Close the launch: its tokens are deleted at once (smart.md 64); needs CSRF and Origin."""
+    launch = current_launch()
+    services().store.sessions.end_launch(launch.launch_id)
+    _audit(
+        "launch-end",
+        Outcome.SUCCESS,
+        tenant=launch.tenant.name,
+        launch_id=launch.launch_id,
+        patient_id=launch.patient_id,
+        fhir_user=launch.fhir_user,
+    )
+    return Response(render_template("launch/ended.html"), mimetype="text/html")
+
+
 @bp.get("/l/<launch_id>/session")
 @bp.get("/l/<launch_id>/")  # added first, so url_for() builds this one
 @launched_view

@@ -13,7 +13,7 @@ from launch.keys import generate
 from smartapp import create_app
 from smartapp.web import current_launch, launched_view
 
-from .conftest import https_client, run_launch
+from .conftest import https_client, run_launch, start_launch
 from .fake_ehr import APP, FakeEhr
 
 
@@ -124,7 +124,7 @@ def test_a_standalone_launch_completes(client: FlaskClient, ehr: FakeEhr) -> Non
 
 
 def test_api_errors_are_json_with_a_reference(client: FlaskClient) -> None:
-    response = client.get("/l/unknown-launch/api/context", headers={"X-Request-ID": "req-12345678"})
+    response = client.get("/api/no-such-thing", headers={"X-Request-ID": "req-12345678"})
     assert response.status_code == 404
     body = response.get_json()
     assert body["error"] == "not_found"
@@ -163,3 +163,24 @@ def test_plain_http_cookies_only_on_loopback_in_development(
 def test_health_and_readiness(client: FlaskClient) -> None:
     assert client.get("/healthz").get_json() == {"status": "ok"}
     assert client.get("/readyz").status_code == 200
+
+
+def test_closing_a_launch_deletes_its_tokens(app: Flask, client: FlaskClient, ehr: FakeEhr) -> None:
+    # smart.md 64
+    path = run_launch(client, ehr)
+    token = csrf_of(app, client, path)
+    launch_id = path.split("/")[2]
+    assert client.post(path + "end", headers={"Origin": APP}).status_code == 400
+    closed = client.post(path + "end", data={"csrf_token": token}, headers={"Origin": APP})
+    assert closed.status_code == 200
+    assert app.extensions["functionfirst"].store.sessions.get_launch(launch_id) is None
+    assert client.get(path + "session").status_code == 404
+
+
+def test_a_callback_from_another_issuer_is_refused(client: FlaskClient, ehr: FakeEhr) -> None:
+    # smart.md 24 (RFC 9207 mix-up defence)
+    callback = ehr.authorize(start_launch(client))
+    response = client.get(callback + "&iss=https%3A%2F%2Fevil.example%2Ffhir")
+    assert response.status_code == 400
+    assert ehr.token_calls == 0
+    assert client.get(callback + "&iss=https%3A%2F%2Fehr.example%2Ffhir").status_code == 400  # used
