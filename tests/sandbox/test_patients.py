@@ -10,6 +10,7 @@ from datetime import date, datetime, timedelta
 from importlib import resources as package_files
 from typing import Any
 
+import fhirkit
 import pytest
 from fhir.resources.R4B import get_fhir_model_class
 
@@ -101,6 +102,18 @@ def test_every_resource_parses_with_fhir_r4b(patients: dict[str, SeedPatient]) -
             failures.append(f"{resource['resourceType']}/{resource['id']}: {exc}")
     assert failures == []
     assert len(resources) > 2500
+
+
+def test_every_resource_is_valid_fhir_r4_401(patients: dict[str, SeedPatient]) -> None:
+    """R4B models are close to R4 but not identical; fhirkit checks R4 4.0.1 exactly."""
+    resources = [r for p in patients.values() for r in p.resources()]
+    resources += [e["resource"] for pr in build_practitioners() for e in pr.entries]
+    problems = {
+        f"{r['resourceType']}/{r['id']}": [str(i) for i in issues]
+        for r in resources
+        if (issues := fhirkit.validate(json.dumps(r)))
+    }
+    assert problems == {}
 
 
 def test_bundles_are_transactions_of_puts_with_fixed_unique_ids(
