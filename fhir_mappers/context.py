@@ -172,12 +172,22 @@ READERS: dict[str, Callable[[Mapping[str, Any], Collected], None]] = {
 
 
 def _flatten(resources: Iterable[object]) -> Iterator[object]:
+    # Overlapping searches (and pages of a changing result set) can return a resource twice.
+    seen: set[tuple[str, str]] = set()
     for resource in resources:
+        batch = [resource]
         if isinstance(resource, dict) and resource.get("resourceType") == "Bundle":
-            for entry in items(resource.get("entry")):
-                yield mapping(entry).get("resource", entry)
-        else:
-            yield resource
+            batch = [
+                mapping(entry).get("resource", entry) for entry in items(resource.get("entry"))
+            ]
+        for item in batch:
+            if isinstance(item, dict):
+                kind, rid = item.get("resourceType"), item.get("id")
+                if isinstance(kind, str) and isinstance(rid, str):
+                    if (kind, rid) in seen:
+                        continue
+                    seen.add((kind, rid))
+            yield item
 
 
 def _unique_conditions(conditions: list[PainCondition]) -> tuple[PainCondition, ...]:

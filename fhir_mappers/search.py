@@ -43,6 +43,14 @@ def search_specs(
         ("code", _tokens(LOINC, lists.observation_codes())),
         ("date", since),
     ]
+    # FHIR R4 Observation `date` searches effective[x] only: a score that carries only `issued`
+    # (the AHRQ test patient's, some feeds') never matches a date range, so a second search
+    # asks for exactly those (`:missing`, FHIR R4 search 3.1.1.5.6).
+    undated: list[tuple[str, str]] = [
+        ("patient", patient_id),
+        ("code", observations[1][1]),
+        ("date:missing", "true"),
+    ]
     reviews: list[tuple[str, str]] = [
         ("patient", patient_id),
         ("code", _tokens(LOINC, tuple(sorted(lists.gas_codes)))),
@@ -50,8 +58,10 @@ def search_specs(
     if quirks.get("observation_requires_category"):
         # Some EHRs refuse Observation searches without a category; PROs are category survey.
         observations.append(("category", "survey"))
+        undated.append(("category", "survey"))
         reviews.append(("category", "survey"))
     observations += [("_sort", "-date"), ("_count", PAGE_SIZE)]
+    undated.append(("_count", PAGE_SIZE))
     reviews += [("_sort", "-date"), ("_count", PAGE_SIZE)]
     medications: list[tuple[str, str]] = [("patient", patient_id), ("status", "active")]
     if quirks.get("medication_requires_intent"):
@@ -77,6 +87,12 @@ def search_specs(
             resource_type="Observation",
             params=tuple(observations),
             words="pain and function scores",
+        ),
+        SearchSpec(
+            name="observations_undated",
+            resource_type="Observation",
+            params=tuple(undated),
+            words="pain and function scores recorded without a date",
         ),
         SearchSpec(
             name="medications",

@@ -386,3 +386,9 @@ def test_an_unanswered_question_is_not_a_broken_resource() -> None:
     declined["dataAbsentReason"] = {"coding": [{"code": "asked-declined"}]}
     context = patient_context([declined], today=TODAY)
     assert (context.nrs, context.skipped) == ((), ())
+
+
+def test_a_resource_returned_by_two_searches_counts_once() -> None:
+    obs = make_observation("72514-3", 4)
+    page = {"resourceType": "Bundle", "type": "searchset", "entry": [{"resource": obs}]}
+    assert len(patient_context([page, page, obs], today=TODAY).nrs) == 1

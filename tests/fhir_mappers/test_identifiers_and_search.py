@@ -70,6 +70,7 @@ def test_the_default_searches() -> None:
         "patient",
         "conditions",
         "observations",
+        "observations_undated",
         "medications",
         "goals",
         "care_plans",
@@ -83,6 +84,10 @@ def test_the_default_searches() -> None:
     assert "http://loinc.org|72514-3" in observations["code"][0].split(",")
     assert "http://loinc.org|91147-9" in observations["code"][0].split(",")
     assert "category" not in observations
+    undated = found["observations_undated"]
+    assert undated["date:missing"] == ["true"]
+    assert undated["code"] == observations["code"]
+    assert "date" not in undated
     assert found["care_plans"]["category"] == [
         "http://hl7.org/fhir/us/core/CodeSystem/careplan-category|assess-plan"
     ]
@@ -105,6 +110,7 @@ def test_quirks_add_categories_and_drop_includes() -> None:
     )
     assert found["observations"]["category"] == ["survey"]
     assert found["reviews"]["category"] == ["survey"]
+    assert found["observations_undated"]["category"] == ["survey"]
     assert found["conditions"]["category"] == ["problem-list-item,health-concern"]
     assert "_include" not in found["medications"]
     assert found["medications"]["intent"] == ["order"]
