@@ -426,3 +426,44 @@ def test_reseeding_is_idempotent_and_if_absent_keeps_changes(tmp_path: Path) -> 
         assert total(base, "Observation", subject="Patient/ff-typical") == sum(
             1 for r in people[0].resources() if r["resourceType"] == "Observation"
         )
+
+
+@pytest.mark.integration
+def test_medplum_adapter_answers_like_a_server(tmp_path: Path) -> None:
+    with start_backend("medplum", port=0, data_dir=tmp_path) as backend:
+        root = f"http://127.0.0.1:{backend.port}"
+        health = requests.get(f"{root}/healthz", timeout=10)
+        assert health.status_code == 200
+        assert health.json() == {"status": "ok"}
+        assert requests.get(f"{root}/Patient", timeout=10).status_code == 404  # base is /fhir
+        garbled = requests.post(
+            f"{backend.base_url}/Patient", data="{not json", headers=FHIR_JSON, timeout=10
+        )
+        assert garbled.status_code == 400
+        assert garbled.json()["resourceType"] == "OperationOutcome"
+        xml = requests.post(
+            f"{backend.base_url}/Patient",
+            data="<Patient/>",
+            headers={"Content-Type": "application/fhir+xml"},
+            timeout=10,
+        )
+        assert xml.status_code == 400
+        assert "application/fhir+json" in xml.text
+        metadata = get(backend.base_url, "metadata").json()
+        rest = metadata["rest"][0]
+        assert len(rest["resource"]) > 140  # every R4 resource type
+        service = rest["security"]["service"][0]["coding"][0]["code"]
+        assert service == "SMART-on-FHIR"
+        assert {"transaction", "batch"} <= {i["code"] for i in rest["interaction"]}
+        created = requests.put(
+            f"{backend.base_url}/Patient/ff-adapter",
+            json={"resourceType": "Patient", "id": "ff-adapter"},
+            headers=FHIR_JSON,
+            timeout=10,
+        )
+        assert created.status_code == 200  # Medplum answers PUT-create with 200
+        version = created.json()["meta"]["versionId"]
+        assert created.headers["ETag"] == f'W/"{version}"'
+        read = requests.get(f"{backend.base_url}/Patient/ff-adapter", timeout=10)
+        assert read.headers["ETag"] == f'W/"{version}"'
+        assert read.headers["Last-Modified"].endswith("GMT")
