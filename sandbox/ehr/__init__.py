@@ -7,7 +7,8 @@ from joserfc.jwk import RSAKey
 
 from sandbox.ehr.config import ClientSpec, EhrConfig, Listing, default_clients
 from sandbox.ehr.faults import Faults
-from sandbox.ehr.oauth import Site, build_server
+from sandbox.ehr.grants import build_server
+from sandbox.ehr.oauth import Site
 from sandbox.ehr.profiles import PROFILES
 from sandbox.ehr.runtime import EXTENSION, Runtime
 from sandbox.ehr.state import EhrState
