@@ -156,6 +156,11 @@ def plan_post(launch_id: str) -> tuple[str, int] | BaseResponse:
             notice_error=True,
             draft_status=kept,
         )
+    if result.failed and not result.written:
+        why = "; ".join(f"{f.resource_type}: {f.message}" for f in result.failed)
+        words = f"Not saved: the EHR took nothing ({why}). Every field is kept; press Save again."
+        return _render(launch, fields, plan_key, status=502, notice=words, notice_error=True,
+                       draft_status=kept)
     ctx = ehr.context(launch).context
     ehr.pages().saved.remember(
         launch.launch_id,

@@ -1,0 +1,184 @@
+"""The clinician's visit in real Chromium against the sandbox EHR and the app as a process.
+
+Launch from the launcher (in its frame and in a new window) -> overview -> goals from templates
+-> save -> handout -> a later launch -> review; the oracle profile's note strategy; the
+confidence prompt; a failed save that keeps every field; axe-core on every page.
+"""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+import requests
+from playwright.sync_api import Page, expect
+
+from sandbox.stack import Stack
+
+from .conftest import Counter, Shots, launch_url, serious_violations
+
+pytestmark = [pytest.mark.browser, pytest.mark.integration]
+
+APP_PAGE = re.compile(r"/l/[A-Za-z0-9_-]+/$")
+
+
+def check_page(page: Page, shots: Shots, name: str) -> None:
+    """Screenshot the page and require no serious or critical axe-core violation."""
+    shots.take(page, name)
+    assert serious_violations(page) == [], name
+
+
+def test_goals_from_templates_are_saved_handed_out_and_reviewed_later(
+    stack: Stack, page: Page, shots: Shots
+) -> None:
+    page.goto(launch_url(stack, patient="ff-typical"))
+    expect(page).to_have_url(APP_PAGE)
+    expect(page.locator("h1")).to_have_text("Pain and function overview")
+    expect(page.locator("#peg-interpretation")).to_contain_text("at baseline")
+    expect(page.locator(".ff-chart svg")).to_have_count(1)
+    check_page(page, shots, "overview")
+
+    clinician = Counter(page)
+    clinician.click("text=Set goals with the patient")
+    check_page(page, shots, "set-goals")
+    clinician.click("button[data-template=walk-around-block]")
+    clinician.click("button[data-template=sleep-six-hours]")
+    clinician.fill("#f-what-matters", "Walk my dog and sleep through the night")
+    clinician.check("input[name=confidence][value='8']")
+    expect(page.locator("#smart-0")).to_contain_text("activity, amount, frequency and date")
+    check_page(page, shots, "set-goals-filled")
+    clinician.click("#save-plan")
+    assert clinician.count <= 12
+
+    expect(page.locator("h1")).to_have_text("Plan saved")
+    expect(page.locator("#save-strategy")).to_contain_text("Saved to the chart")
+    expect(page.locator("text=Walk around the block (about 15 minutes)")).to_have_count(1)
+    check_page(page, shots, "saved")
+
+    page.click("text=Open the handout to print")
+    expect(page.locator("h1")).to_have_text("My action plan")
+    expect(page.locator(".ff-checklist")).to_have_count(2)
+    check_page(page, shots, "handout")
+    pdf = page.request.get(page.url + ".pdf")
+    assert pdf.ok
+    assert pdf.body().startswith(b"%PDF-")
+
+    page.goto(launch_url(stack, patient="ff-typical"))  # the follow-up visit: a new launch
+    expect(page).to_have_url(APP_PAGE)
+    goals = page.locator("#goals-h + table tbody tr")
+    expect(goals.filter(has_text="Walk around the block")).to_have_count(1)
+    goals.filter(has_text="Walk around the block").locator("a", has_text="Review").click()
+    expect(page.locator("h1")).to_contain_text("Review: Walk around the block")
+    check_page(page, shots, "review")
+    page.check("input[name=gas_score][value='0']")
+    page.select_option("#r-status", "improving")
+    page.fill("#r-peg-pain", "4")
+    page.fill("#r-peg-enjoyment", "5")
+    page.fill("#r-peg-activity", "4")
+    page.fill("#r-helped", "Walking after breakfast with the dog")
+    page.click("text=Save the review")
+    expect(page.locator("[role=status]").first).to_contain_text("Review saved")
+    expect(page.locator("#hist-h + p + table tbody tr")).to_have_count(1)
+    check_page(page, shots, "review-saved")
+
+
+def test_a_template_goal_is_set_and_saved_inside_the_ehr_frame(
+    stack: Stack, page: Page, shots: Shots
+) -> None:
+    page.goto(launch_url(stack, patient="ff-goal-history", frame=True))
+    frame = page.frame_locator("iframe").first
+    expect(frame.locator("h1")).to_have_text("Pain and function overview")
+    app = next(f for f in page.frames if f.url.startswith(stack.app_url))
+    shots.take(page, "framed-overview")
+    assert serious_violations(app) == []
+
+    clinician = Counter(app)
+    clinician.click("text=Set goals with the patient")
+    app.wait_for_selector("button[data-template=grocery-shopping]")
+    clinician.click("button[data-template=grocery-shopping]")
+    # A click in a frame does not wait for the navigation it starts: wait for the new goal.
+    app.wait_for_selector("#f-goals-0-description")
+    clinician.fill("#f-what-matters", "Do my own shopping again")
+    clinician.check("input[name=confidence][value='7']")
+    clinician.click("#save-plan")
+    # One goal from a template with its one step, set and saved: 5 interactions (target: 12).
+    assert clinician.count == 5
+    expect(frame.locator("h1")).to_have_text("Plan saved")
+    shots.take(page, "framed-saved")
+
+
+def test_the_oracle_profile_saves_a_note_and_says_so_plainly(
+    stack: Stack, page: Page, shots: Shots
+) -> None:
+    page.goto(launch_url(stack, patient="ff-sparse", profile="oracle"))
+    expect(page).to_have_url(APP_PAGE)
+    check_page(page, shots, "oracle-overview")
+    page.click("text=Set goals with the patient")
+    expect(page.locator("form#plan-form")).to_contain_text("does not accept goals from apps")
+    page.click("button[data-template=breathing-for-flares]")
+    page.fill("#f-what-matters", "Get through flares without the ER")
+    page.check("input[name=confidence][value='9']")
+    page.click("#save-plan")
+    expect(page.locator("#save-strategy")).to_contain_text(
+        "Saved as a note because this EHR does not accept goals"
+    )
+    expect(page.locator("text=DocumentReference")).to_have_count(1)
+    check_page(page, shots, "oracle-saved")
+
+
+def test_a_confidence_of_five_prompts_a_smaller_plan_before_saving(
+    stack: Stack, page: Page, shots: Shots
+) -> None:
+    page.goto(launch_url(stack, patient="ff-opioid"))
+    page.click("text=Set goals with the patient")
+    page.click("button[data-template=home-exercise]")
+    page.fill("#f-what-matters", "Lift my grandson")
+    prompt = page.locator("#confidence-prompt")
+    expect(prompt).to_be_hidden()
+    page.check("input[name=confidence][value='5']")
+    expect(prompt).to_be_visible()  # as soon as it is chosen (the script)
+    expect(prompt).to_contain_text("smaller or easier")
+    page.click("#save-plan")  # and on submit (the server)
+    expect(page.locator("h1")).to_have_text("Set goals with the patient")
+    expect(prompt).to_contain_text("Confidence is 5 out of 10")
+    expect(page.locator("#f-override-reason")).to_be_visible()
+    check_page(page, shots, "confidence-prompt")
+
+
+def test_a_save_that_fails_keeps_every_field(stack: Stack, page: Page, shots: Shots) -> None:
+    page.goto(launch_url(stack, patient="ff-messy"))
+    page.click("text=Set goals with the patient")
+    page.click("button[data-template=lunch-with-friend]")
+    page.fill("#f-what-matters", "See my friends again")
+    page.fill("#f-goals-0-steps-0-how-much", "one text message")
+    page.fill("#f-barriers", "Tired after work\nRain")
+    page.check("input[name=confidence][value='8']")
+    before = page.eval_on_selector_all(
+        "#plan-form input:not([type=hidden]):not([type=radio]), #plan-form textarea",
+        "els => els.map(e => [e.name, e.value])",
+    )
+    faults = f"{stack.ehr_url}/sandbox/faults"
+    requests.put(faults, json={"error_rate": 1.0, "error_status": 503}, timeout=10)
+    try:
+        page.click("#save-plan")
+    finally:
+        requests.delete(faults, timeout=10)
+    expect(page.locator(".ff-notice--error")).to_contain_text("Not saved")
+    after = page.eval_on_selector_all(
+        "#plan-form input:not([type=hidden]):not([type=radio]), #plan-form textarea",
+        "els => els.map(e => [e.name, e.value])",
+    )
+    assert after == before
+    expect(page.locator("input[name=confidence][value='8']")).to_be_checked()
+    check_page(page, shots, "failed-save")
+    page.click("#save-plan")  # the EHR is back: the same plan saves once
+    expect(page.locator("h1")).to_have_text("Plan saved")
+
+
+def test_a_launch_that_is_not_open_here_gets_a_clear_page(
+    stack: Stack, page: Page, shots: Shots
+) -> None:
+    page.goto(f"{stack.app_url}/l/not-a-launch-of-this-browser/")
+    expect(page.locator("main")).to_contain_text("Start FunctionFirst again")
+    expect(page.locator("main")).to_contain_text("Reference:")
+    check_page(page, shots, "launch-not-open")
