@@ -2,14 +2,20 @@
 
 from __future__ import annotations
 
+import multiprocessing
+import os
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import pytest
 
 from smartapp.store import Store
+from smartapp.store.engine import create_store_engine
+
+from .conftest import SECRET
 
 
 def test_ten_concurrent_refreshes_make_one_token_call(store: Store) -> None:
@@ -77,3 +83,51 @@ def test_a_failed_refresh_releases_the_lock(store: Store) -> None:
         refresher=lambda _t: ({"access_token": "next"}, datetime.now(UTC) + timedelta(minutes=5)),
     )
     assert record.tokens == {"access_token": "next"}
+
+
+def refresh_in_another_process(
+    url: str, schema: str | None, launch_id: str, counter: str, start_at: float
+) -> str:
+    """Run in a child process: open the store and refresh, counting token calls in a file."""
+    store = Store(create_store_engine(url, schema=schema), secret_key=SECRET)
+
+    def refresher(tokens: dict[str, object]) -> tuple[dict[str, object], datetime]:
+        with Path(counter).open("a", encoding="utf-8") as out:
+            out.write(f"{os.getpid()}\n")
+        time.sleep(0.3)
+        return {"access_token": f"new-{os.getpid()}"}, datetime.now(UTC) + timedelta(minutes=5)
+
+    time.sleep(max(0.0, start_at - time.time()))
+    try:
+        record = store.refresh_launch(launch_id, seen_version=1, refresher=refresher)
+    finally:
+        store.close()
+    return str(record.tokens["access_token"])
+
+
+def test_ten_processes_refreshing_at_once_make_one_token_call(
+    store: Store, database_url: tuple[str, str | None], tmp_path: Path
+) -> None:
+    # smart.md 50: gunicorn workers are processes; the lock lives in the database
+    sid = store.sessions.new_browser_session()
+    launch_id = store.sessions.create_launch(
+        sid,
+        tenant="open",
+        patient_id="p1",
+        fhir_user=None,
+        tokens={"access_token": "old", "refresh_token": "rt"},
+        expires_at=datetime.now(UTC),
+    )
+    url, schema = database_url
+    counter = tmp_path / "token-calls.txt"
+    start_at = time.time() + 1.5  # every child is up and waiting by then
+    # fork: the children open their own engines; nothing of the parent's pool is used there.
+    context = multiprocessing.get_context("fork")
+    with context.Pool(10) as pool:
+        results = pool.starmap_async(
+            refresh_in_another_process,
+            [(url, schema, launch_id, str(counter), start_at)] * 10,
+        ).get(timeout=60)
+    calls = counter.read_text(encoding="utf-8").split()
+    assert len(calls) == 1
+    assert set(results) == {f"new-{calls[0]}"}
