@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import requests
 from flask import Flask
 from joserfc.jwk import RSAKey
 
@@ -33,7 +34,9 @@ def create_ehr_app(config: EhrConfig) -> Flask:
         for name, profile in PROFILES.items()
     }
     servers = {name: build_server(site) for name, site in sites.items()}
-    app.extensions[EXTENSION] = Runtime(config=config, state=state, sites=sites, servers=servers)
+    app.extensions[EXTENSION] = Runtime(
+        config=config, state=state, sites=sites, servers=servers, http=requests.Session()
+    )
     app.register_blueprint(launcher.bp)
     app.register_blueprint(authorize.bp)
     app.register_blueprint(proxy.bp)

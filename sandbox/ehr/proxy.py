@@ -108,7 +108,7 @@ def fhir(profile: str, path: str) -> BaseResponse:
 
 def _check_existing(site: Site, path: str, patient: str) -> Refusal | None:
     """A change to an existing resource must stay inside the launch patient's record."""
-    current = requests.get(
+    current = runtime().http.get(
         f"{site.config.backend_url}/{path}",
         headers={"Accept": FHIR_JSON},
         timeout=site.config.backend_timeout,
@@ -240,7 +240,7 @@ def _forward(site: Site, method: str, path: str, data: bytes) -> requests.Respon
     query = request.query_string.decode("latin-1")
     if query:
         url = f"{url}?{query}"
-    return requests.request(
+    return runtime().http.request(
         method,
         url,
         data=data or None,

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 
+import requests
 from flask import abort, current_app
 
 from sandbox.ehr.config import EhrConfig
@@ -22,6 +23,8 @@ class Runtime:
     state: EhrState
     sites: Mapping[str, Site]
     servers: Mapping[str, SiteServer]
+    # One pool of keep-alive connections to the backend for every proxied request.
+    http: requests.Session
 
 
 def runtime() -> Runtime:
