@@ -321,18 +321,6 @@ def test_registration_fixes_goal_search_even_on_old_data(tmp_path: Path) -> None
         assert total(ours.base_url, "Goal", identifier=f"{GOAL_ID_SYSTEM}|b") == 1
 
 
-@pytest.mark.integration
-def test_sekmet_keeps_data_across_restarts(tmp_path: Path) -> None:
-    patient = {"resourceType": "Patient", "id": "ff-persist", "gender": "female"}
-    with start_backend("sekmet", port=0, data_dir=tmp_path) as first:
-        put = requests.put(
-            f"{first.base_url}/Patient/ff-persist", json=patient, headers=FHIR_JSON, timeout=30
-        )
-        assert put.status_code in (200, 201)
-    with start_backend("sekmet", port=0, data_dir=tmp_path) as second:
-        assert get(second.base_url, "Patient/ff-persist").json()["gender"] == "female"
-
-
 def test_unknown_backend_is_one_clear_line(tmp_path: Path) -> None:
     with pytest.raises(BackendError, match="unknown FHIR backend 'hapi'") as info:
         start_backend("hapi", port=0, data_dir=tmp_path)
@@ -405,22 +393,23 @@ def test_conditional_transaction_size_limit(fhir_backend: SeededBackend) -> None
 
 
 @pytest.mark.integration
-def test_reseeding_is_idempotent_and_if_absent_keeps_changes(tmp_path: Path) -> None:
+def test_sekmet_persists_and_reseeding_if_absent_keeps_changes(tmp_path: Path) -> None:
     people = build_patients(1, date(2026, 11, 23), kinds=("typical", "sparse"))
-    with start_backend("sekmet", port=0, data_dir=tmp_path) as backend:
-        base = backend.base_url
-        seed(base, people, [])
-        url = f"{base}/Goal/ff-typical-goal-walk"
+    with start_backend("sekmet", port=0, data_dir=tmp_path) as first:
+        seed(first.base_url, people, [])
+        url = f"{first.base_url}/Goal/ff-typical-goal-walk"
         goal = requests.get(url, headers=FHIR_JSON, timeout=30).json()
         goal["lifecycleStatus"] = "entered-in-error"
         assert requests.put(url, json=goal, headers=FHIR_JSON, timeout=30).status_code == 200
+    with start_backend("sekmet", port=0, data_dir=tmp_path) as second:  # same data directory
+        base = second.base_url
         kept = seed(base, people, [], if_absent=True)
         assert kept.skipped == ("ff-typical", "ff-sparse")
         assert kept.resources == 0
         assert (
             get(base, "Goal/ff-typical-goal-walk").json()["lifecycleStatus"] == "entered-in-error"
         )
-        again = seed(base, people, [])
+        again = seed(base, people, [])  # plain PUTs: the seeded state comes back, no duplicates
         assert again.skipped == ()
         assert get(base, "Goal/ff-typical-goal-walk").json()["lifecycleStatus"] == "completed"
         assert total(base, "Observation", subject="Patient/ff-typical") == sum(
