@@ -1,0 +1,452 @@
+"""The pages after a real launch (fake EHR on the wire), with a fake EHR gateway behind them.
+
+The gateway's own behaviour is tested against real servers elsewhere; here the fake stands at
+the pages' one door to the EHR (`smartapp.views.ehr`) so each page's rules can be pinned down:
+what is shown, what is kept, and what is refused.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+from typing import Any
+
+import pytest
+import responses
+from flask.testing import FlaskClient
+
+from rehab.context import GoalSummary, PainCondition, PatientContext, PatientSummary
+from rehab.measures import NrsReading, PegReading
+from rehab.medication import Medication
+from rehab.plan import ActionPlan
+from rehab.review import GoalReview
+from smartapp.gateway.capabilities import Strategy, WritePlan
+from smartapp.gateway.context import ContextResult
+from smartapp.gateway.errors import FhirUnavailable
+from smartapp.views import ehr
+from smartapp.web import LaunchSession
+from smartapp.writeback.result import Failed, SaveResult, Written
+from smartapp.writeback.review import Change, Conflict
+
+from .conftest import run_launch
+from .fake_ehr import APP, FakeEhr
+
+TODAY = date.today()
+
+
+def make_context(*, missing: tuple[str, ...] = ()) -> PatientContext:
+    return PatientContext(
+        patient=PatientSummary(
+            id="pat-1", name="Pat Example", birth_date=date(1960, 5, 1), sex="female"
+        ),
+        conditions=(
+            PainCondition(
+                id="c1",
+                text="Chronic low back pain",
+                code=None,
+                system=None,
+                onset=date(2020, 1, 1),
+            ),
+        ),
+        nrs=(
+            NrsReading(when=TODAY - timedelta(days=90), value=7),
+            NrsReading(when=TODAY - timedelta(days=5), value=5),
+        ),
+        peg=(
+            PegReading(when=TODAY - timedelta(days=90), score=7.0),
+            PegReading(when=TODAY - timedelta(days=5), score=4.5),
+        ),
+        medications=(
+            Medication(
+                id="m1",
+                name="oxycodone 5 MG tablet",
+                rxnorm=("7804",),
+                is_opioid=True,
+                is_benzodiazepine=False,
+                daily_mme=30.0,
+                mme_source="CDC 2022 Table",
+                status="active",
+            ),
+        ),
+        goals=(
+            GoalSummary(
+                id="g-pain",
+                description="Pain below 4",
+                lifecycle_status="active",
+                achievement_status=None,
+                start=TODAY - timedelta(days=120),
+                due=TODAY - timedelta(days=30),
+                is_functional=False,
+                is_pain_only=True,
+                from_functionfirst=False,
+                plan_key=None,
+                version_id="3",
+                last_review=None,
+                last_gas=None,
+            ),
+        ),
+        missing=missing,
+    )
+
+
+@dataclass
+class FakeGateway:
+    """The pages' door to the EHR, answering from memory and recording what was asked."""
+
+    context: PatientContext = field(default_factory=make_context)
+    strategy: Strategy = Strategy.TRANSACTION
+    save_error: Exception | None = None
+    saved: list[tuple[ActionPlan, str]] = field(default_factory=list)
+    reviews: list[tuple[str, GoalReview, str | None]] = field(default_factory=list)
+    conflict: bool = False
+
+    def install(self, monkeypatch: pytest.MonkeyPatch) -> None:
+        monkeypatch.setattr(ehr, "context", self.load)
+        monkeypatch.setattr(ehr, "write_plan", self.write_plan)
+        monkeypatch.setattr(ehr, "save", self.save)
+        monkeypatch.setattr(ehr, "goal", self.goal)
+        monkeypatch.setattr(ehr, "review", self.review)
+
+    def load(self, launch: LaunchSession) -> ContextResult:
+        return ContextResult(
+            context=self.context,
+            round_trips=1,
+            requests=7,
+            missing=self.context.missing,
+            truncated=(),
+        )
+
+    def write_plan(self, launch: LaunchSession) -> WritePlan:
+        return WritePlan(
+            strategy=self.strategy,
+            reasons=(),
+            observations=True,
+            provenance=True,
+            conditional_create=True,
+            goal_update=True,
+            versioned_update=True,
+        )
+
+    def save(self, launch: LaunchSession, plan: ActionPlan, plan_key: str) -> SaveResult:
+        if self.save_error is not None:
+            raise self.save_error
+        self.saved.append((plan, plan_key))
+        written: tuple[Written, ...]
+        if self.strategy is Strategy.NOTE:
+            written = (Written(resource_type="DocumentReference", id="doc-1", version_id="1"),)
+        else:
+            written = (
+                Written(resource_type="Goal", id="goal-9", version_id="1"),
+                Written(resource_type="CarePlan", id="cp-9", version_id="1"),
+            )
+        return SaveResult(strategy=self.strategy, written=written)
+
+    def goal(self, launch: LaunchSession, goal_id: str) -> tuple[dict[str, Any], str | None]:
+        return {
+            "resourceType": "Goal",
+            "id": goal_id,
+            "lifecycleStatus": "active",
+            "description": {"text": "Pain below 4"},
+        }, "3"
+
+    def review(
+        self,
+        launch: LaunchSession,
+        goal_id: str,
+        answer: GoalReview,
+        *,
+        base_version: str | None,
+        review_key: str,
+    ) -> Any:
+        self.reviews.append((goal_id, answer, base_version))
+        if self.conflict:
+            return Conflict(
+                goal_id=goal_id,
+                base_version="3",
+                current_version="4",
+                changes=(Change(field="lifecycleStatus", before="active", after="on-hold"),),
+                current={},
+            )
+        return None
+
+
+@pytest.fixture
+def gateway(monkeypatch: pytest.MonkeyPatch) -> FakeGateway:
+    fake = FakeGateway()
+    fake.install(monkeypatch)
+    return fake
+
+
+@pytest.fixture
+def launched(client: FlaskClient, ehr: FakeEhr) -> str:
+    """The launch id of a completed EHR launch in this browser."""
+    path = run_launch(client, ehr)
+    found = re.fullmatch(r"/l/([^/]+)/", path)
+    assert found is not None
+    return found.group(1)
+
+
+def csrf_of(html: str) -> str:
+    found = re.search(r'name="csrf_token" value="([^"]+)"', html)
+    assert found is not None
+    return found.group(1)
+
+
+def post(client: FlaskClient, url: str, data: dict[str, str]) -> Any:
+    return client.post(url, data=data, headers={"Origin": APP})
+
+
+def form_values(html: str) -> dict[str, str]:
+    """What a browser would send back for the plan form's goal fields as shown."""
+    values = dict(re.findall(r'name="(goals\[[^"]+)" value="([^"]*)"', html))
+    values.update(re.findall(r'name="(goals\[[^"]+)"[^>]*>([^<]*)</textarea>', html))
+    for name, options in re.findall(
+        r'<select[^>]*name="(goals\[[^"]+)"[^>]*>(.*?)</select>', html, re.S
+    ):
+        chosen = re.search(r'<option value="([^"]*)" selected>', options)
+        if chosen:
+            values[name] = chosen.group(1)
+    return {k: v.replace("&#39;", "'") for k, v in values.items()}
+
+
+def plan_form(client: FlaskClient, launch_id: str) -> dict[str, str]:
+    """The plan page's hidden fields and defaults, as a browser would send them back."""
+    html = client.get(f"/l/{launch_id}/plan").get_data(as_text=True)
+    fields = dict(re.findall(r'<input type="hidden" name="([^"]+)" value="([^"]*)"', html))
+    for name in ("follow_up.check_in", "follow_up.review"):
+        value = re.search(rf'name="{re.escape(name)}" value="([^"]*)"', html)
+        assert value is not None
+        fields[name] = value.group(1)
+    fields["expressed_by"] = "patient"
+    return fields
+
+
+def test_the_overview_shows_trend_medicines_goals_flags_and_what_is_missing(
+    client: FlaskClient, launched: str, gateway: FakeGateway
+) -> None:
+    gateway.context = make_context(missing=("the patient's medications",))
+    html = client.get(f"/l/{launched}/").get_data(as_text=True)
+    assert "Missing: the patient&#39;s medications" in html
+    assert "PEG 4.5 now, 7.0 at baseline" in html
+    assert "36% lower, a meaningful improvement" in html
+    assert '<svg viewBox="0 0 640 220" role="img"' in html
+    assert "Show the readings as a table" in html
+    assert 'ff-tag--opioid">opioid' in html
+    assert "30 MME per day" in html
+    assert "not prescribing advice" in html
+    assert "The only goals on file are about pain intensity." in html
+    assert f'href="/l/{launched}/goals/g-pain/review">Review progress at this visit.' in html
+    assert "Chronic low back pain" in html
+
+
+def test_the_banner_shows_only_when_the_ehr_asks_for_it(  # smart.md 38
+    client: FlaskClient, ehr: FakeEhr, gateway: FakeGateway, wire: responses.RequestsMock
+) -> None:
+    path = run_launch(client, ehr)
+    assert 'aria-label="Patient"' in client.get(path).get_data(as_text=True)
+    original = ehr.token
+
+    def no_banner(request: Any) -> tuple[int, dict[str, str], str]:
+        status, headers, body = original(request)
+        return (
+            status,
+            headers,
+            body.replace('"need_patient_banner": true', '"need_patient_banner": false'),
+        )
+
+    wire.remove(responses.POST, f"{ehr.host}/auth/token")
+    wire.add_callback(responses.POST, f"{ehr.host}/auth/token", callback=no_banner)
+    framed = run_launch(client, ehr, launch="launch-456")
+    assert 'aria-label="Patient"' not in client.get(framed).get_data(as_text=True)
+
+
+def test_a_template_goal_arrives_with_its_step_and_gas_levels_ready_to_edit(
+    client: FlaskClient, launched: str, gateway: FakeGateway
+) -> None:
+    fields = {**plan_form(client, launched), "template": "walk-around-block"}
+    html = post(client, f"/l/{launched}/plan", fields).get_data(as_text=True)
+    assert 'name="goals[0].gas.0" value="Walk about 15 minutes 3 times a week"' in html
+    assert 'name="goals[0].steps[0].how_often.frequency" value="3"' in html
+    assert "activity, amount, frequency and date are set" in html
+
+
+def test_a_plan_with_errors_keeps_every_field_and_shows_each_error_beside_it(
+    client: FlaskClient, launched: str, gateway: FakeGateway
+) -> None:
+    fields = {**plan_form(client, launched), "template": "walk-around-block"}
+    post(client, f"/l/{launched}/plan", fields)
+    fields.pop("template")
+    fields.update(
+        {
+            "goals[0].key": "walk-around-block",
+            "goals[0].domain": "walking",
+            "goals[0].description": "Walk to the mailbox",
+            "goals[0].start": TODAY.isoformat(),
+            "goals[0].due": (TODAY - timedelta(days=1)).isoformat(),
+            "goals[0].steps[0].what": "walk",
+            "what_matters": "Get the mail myself",
+            "confidence": "11",
+            "action": "save",
+        }
+    )
+    response = post(client, f"/l/{launched}/plan", fields)
+    html = response.get_data(as_text=True)
+    assert response.status_code == 422
+    assert gateway.saved == []
+    assert 'value="Walk to the mailbox"' not in html  # a textarea: the text is its content
+    assert ">Walk to the mailbox</textarea>" in html
+    assert ">Get the mail myself</textarea>" in html
+    assert 'id="f-goals-0-due-error">Goal 1: due date must not be before the start date.' in html
+    assert "Confidence must be between 0 and 10." in html
+    assert 'aria-invalid="true"' in html
+
+
+def test_a_confidence_below_seven_asks_for_a_smaller_plan_before_anything_is_saved(
+    client: FlaskClient, launched: str, gateway: FakeGateway
+) -> None:
+    fields = {**plan_form(client, launched), "template": "sleep-six-hours"}
+    html = post(client, f"/l/{launched}/plan", fields).get_data(as_text=True)
+    fields = {**fields, **form_values(html)}
+    fields.pop("template")
+    fields.update(
+        {
+            "goals[0].description": "Sleep 6 hours on 5 nights a week",
+            "what_matters": "Sleep",
+            "confidence": "5",
+            "action": "save",
+        }
+    )
+    response = post(client, f"/l/{launched}/plan", fields)
+    assert response.status_code == 422
+    assert "Confidence is 5 out of 10" in response.get_data(as_text=True)
+    assert gateway.saved == []
+    fields["override_reason"] = "Patient wants to try this week before changing it"
+    saved = post(client, f"/l/{launched}/plan", fields)
+    assert saved.status_code == 303
+    assert len(gateway.saved) == 1
+
+
+def save_one_goal(client: FlaskClient, launch_id: str) -> Any:
+    fields = {**plan_form(client, launch_id), "template": "lunch-with-friend"}
+    html = post(client, f"/l/{launch_id}/plan", fields).get_data(as_text=True)
+    fields = {**fields, **form_values(html)}
+    fields.pop("template")
+    fields.update(
+        {
+            "goals[0].description": "Have lunch with a friend twice a month",
+            "what_matters": "See my friends",
+            "confidence": "8",
+            "action": "save",
+        }
+    )
+    return post(client, f"/l/{launch_id}/plan", fields)
+
+
+def test_a_saved_plan_says_where_it_went_in_plain_words_and_offers_the_handout(
+    client: FlaskClient, launched: str, gateway: FakeGateway
+) -> None:
+    gateway.strategy = Strategy.NOTE
+    response = save_one_goal(client, launched)
+    assert response.status_code == 303
+    saved = client.get(response.headers["Location"]).get_data(as_text=True)
+    assert "Saved as a note because this EHR does not accept goals" in saved
+    assert "DocumentReference" in saved
+    plan_key = gateway.saved[0][1]
+    handout = client.get(f"/l/{launched}/handout/{plan_key}").get_data(as_text=True)
+    assert "My action plan" in handout
+    assert "If I have a flare" in handout
+    pdf = client.get(f"/l/{launched}/handout/{plan_key}.pdf")
+    assert pdf.mimetype == "application/pdf"
+    assert pdf.data.startswith(b"%PDF-")
+
+
+def test_an_ehr_outage_on_save_keeps_the_form_and_says_what_to_do(
+    client: FlaskClient, launched: str, gateway: FakeGateway
+) -> None:
+    gateway.save_error = FhirUnavailable("The EHR did not answer (timed out)")
+    response = save_one_goal(client, launched)
+    html = response.get_data(as_text=True)
+    assert response.status_code == 503
+    assert "Not saved: the EHR did not answer in time." in html
+    assert ">See my friends</textarea>" in html
+    again = client.get(f"/l/{launched}/plan").get_data(as_text=True)
+    assert ">See my friends</textarea>" in again  # the draft came back
+    assert "Draft restored." in again
+
+
+def test_a_partial_save_lists_what_failed_and_offers_to_save_again(
+    client: FlaskClient, launched: str, gateway: FakeGateway, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def partial(launch: LaunchSession, plan: ActionPlan, plan_key: str) -> SaveResult:
+        gateway.saved.append((plan, plan_key))
+        return SaveResult(
+            strategy=Strategy.SEQUENTIAL,
+            written=(Written(resource_type="Goal", id="g1", version_id="1"),),
+            failed=(Failed(resource_type="CarePlan", message="timed out", status=504),),
+        )
+
+    monkeypatch.setattr(ehr, "save", partial)
+    saved = client.get(save_one_goal(client, launched).headers["Location"])
+    html = saved.get_data(as_text=True)
+    assert "Plan partly saved" in html
+    assert "CarePlan: timed out (HTTP 504)" in html
+    assert "Save again" in html
+
+
+def test_pages_refuse_a_post_without_the_csrf_token_or_from_another_origin(  # smart.md 60
+    client: FlaskClient, launched: str, gateway: FakeGateway
+) -> None:
+    fields = {**plan_form(client, launched), "action": "check"}
+    fields.pop("csrf_token")
+    assert post(client, f"/l/{launched}/plan", fields).status_code == 400
+    fields["csrf_token"] = csrf_of(client.get(f"/l/{launched}/plan").get_data(as_text=True))
+    evil = client.post(
+        f"/l/{launched}/plan", data=fields, headers={"Origin": "https://evil.example"}
+    )
+    assert evil.status_code == 403
+
+
+def test_a_concurrent_change_to_a_goal_shows_both_versions_and_keeps_the_review(
+    client: FlaskClient, launched: str, gateway: FakeGateway
+) -> None:
+    page = client.get(f"/l/{launched}/goals/g-pain/review").get_data(as_text=True)
+    gateway.conflict = True
+    fields = {
+        "csrf_token": csrf_of(page),
+        "base_version": "3",
+        "review_key": "key-12345678",
+        "gas_score": "-1",
+        "achievement_status": "improving",
+        "peg.pain": "5",
+        "peg.enjoyment": "6",
+        "peg.activity": "5",
+        "note": "Walked twice",
+        "decision": "revise",
+    }
+    response = post(client, f"/l/{launched}/goals/g-pain/review", fields)
+    html = response.get_data(as_text=True)
+    assert response.status_code == 409
+    assert "Someone changed this goal while you were reviewing it" in html
+    assert "<td>active</td><td>on-hold</td>" in html
+    assert ">Walked twice</textarea>" in html
+    assert 'name="base_version" value="4"' in html  # the next save goes on the current one
+    assert gateway.reviews[0][2] == "3"
+
+
+def test_a_review_with_a_peg_item_out_of_range_is_refused_beside_the_field(
+    client: FlaskClient, launched: str, gateway: FakeGateway
+) -> None:
+    page = client.get(f"/l/{launched}/goals/g-pain/review").get_data(as_text=True)
+    fields = {
+        "csrf_token": csrf_of(page),
+        "achievement_status": "improving",
+        "peg.pain": "14",
+        "peg.enjoyment": "6",
+        "peg.activity": "5",
+        "decision": "continue",
+    }
+    response = post(client, f"/l/{launched}/goals/g-pain/review", fields)
+    assert response.status_code == 422
+    assert 'id="r-peg-pain-error"' in response.get_data(as_text=True)
+    assert gateway.reviews == []
