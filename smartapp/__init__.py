@@ -38,11 +38,13 @@ def _keys(config: AppConfig, tenants: TenantRegistry) -> KeyStore | None:
 
 def _register_blueprints(app: Flask) -> None:
     # Each part of the app adds its blueprint here (one line each).
+    from smartapp.api import bp as api_bp
     from smartapp.launch_routes import bp as launch_bp
     from smartapp.views import init_pages
 
     init_pages(app)  # first: its overview answers /l/<launch_id>/ before the launch landing
     app.register_blueprint(launch_bp)
+    app.register_blueprint(api_bp)
 
 
 def create_app(config: Mapping[str, object] | None = None) -> Flask:

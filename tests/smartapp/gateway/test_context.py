@@ -7,6 +7,7 @@ from urllib.parse import parse_qs, urlsplit
 
 import responses
 
+from fhir_mappers.search import search_specs
 from smartapp.gateway.context import ContextCache, ContextResult, load_context
 from tests.smartapp.gateway.fakes import BASE, make_client
 
@@ -48,7 +49,8 @@ def test_the_context_comes_in_one_round_of_parallel_searches() -> None:
     register_all()
     result = load_context(make_client(), "p1", today=TODAY, quirks={})
     assert result.round_trips == 1
-    assert result.requests == 7
+    specs = search_specs("p1", lookback_start=TODAY, quirks={})
+    assert result.requests == len(specs)  # one request per search, all in the same round
     assert result.missing == ()
     assert result.context.patient is not None
     assert result.context.patient.id == "p1"
