@@ -7,31 +7,34 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from types import MappingProxyType
 
 from sandbox.ehr.profiles import Profile
 from sandbox.ehr.scopes import Grant, Interaction
 
 # Types whose instances belong to one patient (FHIR R4 Patient compartment, the subset the
 # sandbox serves) and the elements that name that patient.
-PATIENT_REFS: Mapping[str, tuple[str, ...]] = {
-    "Observation": ("subject",),
-    "Condition": ("subject",),
-    "Goal": ("subject",),
-    "CarePlan": ("subject",),
-    "CareTeam": ("subject",),
-    "MedicationRequest": ("subject",),
-    "MedicationStatement": ("subject",),
-    "MedicationDispense": ("subject",),
-    "Encounter": ("subject",),
-    "DocumentReference": ("subject",),
-    "DiagnosticReport": ("subject",),
-    "Procedure": ("subject",),
-    "ServiceRequest": ("subject",),
-    "QuestionnaireResponse": ("subject",),
-    "AllergyIntolerance": ("patient",),
-    "Immunization": ("patient",),
-    "Coverage": ("beneficiary",),
-}
+PATIENT_REFS: Mapping[str, tuple[str, ...]] = MappingProxyType(
+    {
+        "Observation": ("subject",),
+        "Condition": ("subject",),
+        "Goal": ("subject",),
+        "CarePlan": ("subject",),
+        "CareTeam": ("subject",),
+        "MedicationRequest": ("subject",),
+        "MedicationStatement": ("subject",),
+        "MedicationDispense": ("subject",),
+        "Encounter": ("subject",),
+        "DocumentReference": ("subject",),
+        "DiagnosticReport": ("subject",),
+        "Procedure": ("subject",),
+        "ServiceRequest": ("subject",),
+        "QuestionnaireResponse": ("subject",),
+        "AllergyIntolerance": ("patient",),
+        "Immunization": ("patient",),
+        "Coverage": ("beneficiary",),
+    }
+)
 PATIENT_SEARCH_PARAMS = ("patient", "subject", "subject:Patient", "beneficiary")
 
 

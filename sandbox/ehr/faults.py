@@ -5,6 +5,7 @@ from __future__ import annotations
 import enum
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, fields
+from types import MappingProxyType
 
 
 class FaultError(ValueError):
@@ -57,16 +58,18 @@ class Faults:
 
 
 _RATES = ("error_rate", "throttle_rate", "timeout_rate", "drop_rate")
-_NUMBERS: Mapping[str, type] = {
-    "latency_ms": int,
-    "error_rate": float,
-    "error_status": int,
-    "throttle_rate": float,
-    "retry_after": int,
-    "timeout_rate": float,
-    "timeout_seconds": float,
-    "drop_rate": float,
-}
+_NUMBERS: Mapping[str, type] = MappingProxyType(
+    {
+        "latency_ms": int,
+        "error_rate": float,
+        "error_status": int,
+        "throttle_rate": float,
+        "retry_after": int,
+        "timeout_rate": float,
+        "timeout_seconds": float,
+        "drop_rate": float,
+    }
+)
 
 
 def parse_faults(data: Mapping[str, object], *, base: Faults | None = None) -> Faults:

@@ -24,7 +24,7 @@ from sandbox.ehr.state import CodeRecord, EhrUser, TokenRecord
 class S256Challenge(CodeChallenge):  # type: ignore[misc]
     """SMART 2.2: PKCE is required of every client and only S256 is supported."""
 
-    SUPPORTED_CODE_CHALLENGE_METHOD = ["S256"]  # noqa: RUF012 - authlib's class attribute
+    SUPPORTED_CODE_CHALLENGE_METHOD = ("S256",)
 
     def validate_code_challenge(self, grant: Any, redirect_uri: str) -> None:
         """Refuse an authorization request without an S256 challenge."""
@@ -139,7 +139,7 @@ class RefreshGrant(grants.RefreshTokenGrant):  # type: ignore[misc]
 class BackendGrant(grants.ClientCredentialsGrant):  # type: ignore[misc]
     """SMART Backend Services: client_credentials with a signed assertion only."""
 
-    TOKEN_ENDPOINT_AUTH_METHODS = ["private_key_jwt"]  # noqa: RUF012 - authlib's class attribute
+    TOKEN_ENDPOINT_AUTH_METHODS = ("private_key_jwt",)
 
     def validate_token_request(self) -> None:
         """A system scope is required."""

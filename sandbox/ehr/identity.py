@@ -25,7 +25,7 @@ ASSERTION_ALGORITHMS = ("RS384", "ES384", "RS256")
 JWKS_TIMEOUT = 5.0
 
 
-TOKEN_AUTH_METHODS = ["client_secret_basic", "private_key_jwt", "none"]
+TOKEN_AUTH_METHODS = ("client_secret_basic", "private_key_jwt", "none")
 
 
 class SmartOpenIDCode(OpenIDCode):  # type: ignore[misc]

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import ipaddress
+from collections.abc import Mapping
+from types import MappingProxyType
 from urllib.parse import urlencode, urlsplit
 
 from authlib.common.security import generate_token
@@ -17,28 +19,32 @@ from sandbox.ehr.state import Launch
 bp = Blueprint("launcher", __name__)
 
 # The simulated errors of the SMART reference launcher that the sandbox reproduces.
-SIM_ERRORS = {
-    "auth_invalid_client_id": "authorize: the client id is not registered",
-    "auth_invalid_redirect_uri": "authorize: the redirect URI is not registered",
-    "auth_invalid_scope": "authorize: invalid_scope sent back to the app",
-    "token_expired_refresh_token": "token: the refresh token has expired",
-    "request_invalid_token": "FHIR: every request answers 401 invalid token",
-    "request_expired_token": "FHIR: every request answers 401 expired token",
-}
+SIM_ERRORS: Mapping[str, str] = MappingProxyType(
+    {
+        "auth_invalid_client_id": "authorize: the client id is not registered",
+        "auth_invalid_redirect_uri": "authorize: the redirect URI is not registered",
+        "auth_invalid_scope": "authorize: invalid_scope sent back to the app",
+        "token_expired_refresh_token": "token: the refresh token has expired",
+        "request_invalid_token": "FHIR: every request answers 401 invalid token",
+        "request_expired_token": "FHIR: every request answers 401 expired token",
+    }
+)
 
-STYLE = {
-    "color_background": "#f5f7fa",
-    "color_error": "#b00020",
-    "color_highlight": "#00695c",
-    "color_modal_backdrop": "",
-    "color_success": "#2e7d32",
-    "color_text": "#1b1b1b",
-    "dim_border_radius": "6px",
-    "dim_font_size": "16px",
-    "dim_spacing_size": "20px",
-    "font_family_body": "system-ui, sans-serif",
-    "font_family_heading": "system-ui, sans-serif",
-}
+STYLE: Mapping[str, str] = MappingProxyType(
+    {
+        "color_background": "#f5f7fa",
+        "color_error": "#b00020",
+        "color_highlight": "#00695c",
+        "color_modal_backdrop": "",
+        "color_success": "#2e7d32",
+        "color_text": "#1b1b1b",
+        "dim_border_radius": "6px",
+        "dim_font_size": "16px",
+        "dim_spacing_size": "20px",
+        "font_family_body": "system-ui, sans-serif",
+        "font_family_heading": "system-ui, sans-serif",
+    }
+)
 
 
 @bp.get("/")
@@ -56,7 +62,7 @@ def healthz() -> BaseResponse:
 @bp.get("/smart-style.json")
 def smart_style() -> BaseResponse:
     """The EHR's style for `smart_style_url` (SMART App Styling)."""
-    return jsonify(STYLE)
+    return jsonify(dict(STYLE))
 
 
 @bp.get("/sandbox/patients")

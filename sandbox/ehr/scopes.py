@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import enum
+from collections.abc import Mapping
 from dataclasses import dataclass
+from types import MappingProxyType
 
 # SMART 2.2 scopes-and-launch-context: v1 `.read` = `.rs`, `.write` = `.cud`, `.*` = `.cruds`.
-_V1_ACTIONS = {"read": "rs", "write": "cud", "*": "cruds"}
+_V1_ACTIONS: Mapping[str, str] = MappingProxyType({"read": "rs", "write": "cud", "*": "cruds"})
 _V2_LETTERS = "cruds"
 
 
