@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import date
 from html import escape
 
@@ -9,6 +10,15 @@ from fhir_mappers.rules import XHTML
 from rehab import ActionPlan, ActionStep, Frequency, FunctionalGoal, PeriodUnit
 
 Section = tuple[str, tuple[str, ...]]
+
+# Characters XML 1.0 (and so an XHTML narrative) cannot hold; a typed control character would
+# otherwise make the CarePlan unsendable. The structured fields keep the text as typed.
+_NOT_XML = re.compile("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
+
+
+def _xhtml_text(value: str) -> str:
+    return escape(_NOT_XML.sub("\ufffd", value))
+
 
 _UNIT_WORDS = {PeriodUnit.DAY: "day", PeriodUnit.WEEK: "week", PeriodUnit.MONTH: "month"}
 _TIMES = {1: "once", 2: "twice"}
@@ -103,8 +113,8 @@ def plan_xhtml(plan: ActionPlan) -> str:
     """The plan as an XHTML div for CarePlan.text (R4 Narrative, XHTML namespace)."""
     parts = [f'<div xmlns="{XHTML}">', "<h1>My pain rehabilitation plan</h1>"]
     for heading, lines in plan_outline(plan):
-        parts.append(f"<h2>{escape(heading)}</h2><ul>")
-        parts.extend(f"<li>{escape(line)}</li>" for line in lines)
+        parts.append(f"<h2>{_xhtml_text(heading)}</h2><ul>")
+        parts.extend(f"<li>{_xhtml_text(line)}</li>" for line in lines)
         parts.append("</ul>")
     parts.append("</div>")
     return "".join(parts)
