@@ -18,7 +18,7 @@ from rehab.templates import default_library
 from smartapp import forms
 from smartapp.gateway.errors import FhirError, FhirUnavailable
 from smartapp.store.drafts import DraftConflict, DraftTooLarge
-from smartapp.views import ehr
+from smartapp.views import edits, ehr
 from smartapp.views.pages import bp, page_frame
 from smartapp.views.words import error_words, strategy_words
 from smartapp.web import LaunchSession, current_launch, launched_view
@@ -64,14 +64,14 @@ def _edit(fields: dict[str, str], action: str, form: Mapping[str, str]) -> dict[
     today = ehr.today()
     templates = {t.key: t for t in default_library().templates}
     if form.get("template") in templates:
-        return forms.template_goal(fields, templates[form["template"]], today=today)
+        return edits.template_goal(fields, templates[form["template"]], today=today)
     verb, _, arg = action.partition(":")
     if verb == "add-goal":
         areas = {a.key for a in default_library().areas}
         area = form.get("new_area", "")
-        return forms.blank_goal(fields, domain=area if area in areas else "walking", today=today)
+        return edits.blank_goal(fields, domain=area if area in areas else "walking", today=today)
     if verb in ("add-step", "remove-goal") and arg.isdigit():
-        change = forms.add_step if verb == "add-step" else forms.remove_goal
+        change = edits.add_step if verb == "add-step" else edits.remove_goal
         return change(fields, int(arg))
     return fields
 
@@ -97,7 +97,7 @@ def _render(
         page=page_frame(launch, ehr.context(launch).context, "plan"),
         form=forms.PlanForm(values=fields, goals=forms.slots(fields), errors=errors or {}),
         plan_key=plan_key,
-        checks=forms.goal_checks(fields),
+        checks=edits.goal_checks(fields),
         warnings=warnings,
         gate=gate,
         templates=library.templates,
@@ -159,8 +159,9 @@ def plan_post(launch_id: str) -> tuple[str, int] | BaseResponse:
     if result.failed and not result.written:
         why = "; ".join(f"{f.resource_type}: {f.message}" for f in result.failed)
         words = f"Not saved: the EHR took nothing ({why}). Every field is kept; press Save again."
-        return _render(launch, fields, plan_key, status=502, notice=words, notice_error=True,
-                       draft_status=kept)
+        return _render(
+            launch, fields, plan_key, status=502, notice=words, notice_error=True, draft_status=kept
+        )
     ctx = ehr.context(launch).context
     ehr.pages().saved.remember(
         launch.launch_id,
@@ -181,7 +182,7 @@ def plan_check(launch_id: str) -> Response:
     fields = forms.clean_fields(request.form.items())
     parsed, _ = forms.parse_plan(fields)
     return jsonify(
-        checks={str(i): list(m) for i, m in forms.goal_checks(fields).items()},
+        checks={str(i): list(m) for i, m in edits.goal_checks(fields).items()},
         warnings=list(plan_warnings(parsed)) if parsed else [],
         gate=confidence_gate(parsed) if parsed else None,
     )

@@ -5,17 +5,15 @@ from __future__ import annotations
 from datetime import date
 
 from smartapp.forms import (
-    add_step,
-    blank_goal,
     clean_fields,
     field_id,
     fields_to_dict,
     label_for,
     parse_plan,
     plan_to_fields,
-    remove_goal,
     slots,
 )
+from smartapp.views.edits import add_step, blank_goal, goal_checks, remove_goal, template_goal
 
 TODAY = date(2026, 11, 23)
 
@@ -151,3 +149,34 @@ def test_labels_and_ids_name_goal_and_step() -> None:
     assert label_for("follow_up.review") == "Review visit date"
     assert field_id("goals[1].gas.-2") == "f-goals-1-gas-m2"
     assert field_id("goals[1].gas.2") != field_id("goals[1].gas.-2")
+
+
+def test_a_template_goal_is_smart_and_a_bare_one_says_what_it_lacks() -> None:
+    from rehab.templates import default_library
+
+    walking = next(t for t in default_library().templates if t.key == "walk-around-block")
+    fields = template_goal({}, walking, today=TODAY)
+    fields = blank_goal(fields, domain="sleep", today=TODAY)
+    fields["goals[1].description"] = "Sleep better"
+    checks = goal_checks(fields)
+    assert checks[0] == ()
+    assert any("action step" in message for message in checks[1])
+    assert any("measurable" in message for message in checks[1])
+
+
+def test_the_same_template_twice_gets_two_keys() -> None:
+    from rehab.templates import default_library
+
+    walking = default_library().templates[0]
+    fields = template_goal(template_goal({}, walking, today=TODAY), walking, today=TODAY)
+    assert fields["goals[1].key"] == f"{walking.key}-2"
+    _, errors = parse_plan(
+        {
+            **fields,
+            "what_matters": "x",
+            "expressed_by": "patient",
+            "confidence": "8",
+            "follow_up.review": "2027-01-04",
+        }
+    )
+    assert errors == {}
