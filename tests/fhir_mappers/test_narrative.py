@@ -51,3 +51,9 @@ def test_the_narrative_escapes_what_the_user_typed() -> None:
     assert root.tag == "{http://www.w3.org/1999/xhtml}div"
     assert "&lt;script&gt;alert(1)&lt;/script&gt; &amp; more" in div
     assert not [e for e in root.iter() if e.tag.endswith("script")]
+
+
+def test_a_typed_control_character_cannot_break_the_narrative() -> None:
+    div = plan_xhtml(make_plan(what_matters="Walk\x1b to school\x00"))
+    ET.fromstring(div)  # noqa: S314 - our own generated markup; raises if not well-formed
+    assert "Walk\ufffd to school\ufffd" in div
