@@ -96,6 +96,9 @@ def review_to_resources(
         # The server assigns these; If-Match carries the version the clinician saw.
         meta.pop("versionId", None)
         meta.pop("lastUpdated", None)
+    if isinstance(updated.get("text"), dict) and updated["text"].get("status") == "generated":
+        # A generated narrative describes the old state; the server may generate a new one.
+        del updated["text"]
     updated["lifecycleStatus"] = LIFECYCLE[review.decision]
     updated["achievementStatus"] = {
         "coding": [{"system": GOAL_ACHIEVEMENT, "code": review.achievement_status.value}]

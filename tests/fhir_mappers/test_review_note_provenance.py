@@ -200,3 +200,21 @@ def test_provenance_needs_a_time_zone_and_a_target() -> None:
         provenance_for(["Goal/1"], author=AUTHOR, today_instant=datetime(2026, 11, 23, 15, 30))
     with pytest.raises(ValueError, match="target"):
         provenance_for([], author=AUTHOR, today_instant=datetime(2026, 11, 23, tzinfo=UTC))
+
+
+def test_a_stale_generated_narrative_is_dropped_and_additional_text_kept() -> None:
+    goal = stored_goal()
+    goal["text"] = {"status": "generated", "div": "<div>old state</div>"}
+    updated = review_to_resources(
+        make_review(), goal=goal, patient_id=PATIENT_ID, author=AUTHOR, today=REVIEW_DAY
+    ).goal
+    assert "text" not in updated
+    kept = {
+        "status": "additional",
+        "div": '<div xmlns="http://www.w3.org/1999/xhtml"><p>Set with the patient</p></div>',
+    }
+    goal["text"] = kept
+    updated = review_to_resources(
+        make_review(), goal=goal, patient_id=PATIENT_ID, author=AUTHOR, today=REVIEW_DAY
+    ).goal
+    assert updated["text"] == kept
