@@ -7,7 +7,6 @@ import importlib.util
 import signal
 import socket
 import sys
-import threading
 import time
 from collections.abc import Sequence
 from pathlib import Path
@@ -71,8 +70,20 @@ def main(argv: Sequence[str] | None = None) -> int:
             file=sys.stderr,
         )
         return 1
+    previous = (signal.getsignal(signal.SIGINT), signal.getsignal(signal.SIGTERM))
+    try:
+        return _run(args)
+    finally:
+        signal.signal(signal.SIGINT, previous[0])
+        signal.signal(signal.SIGTERM, previous[1])
+
+
+def _run(args: argparse.Namespace) -> int:
     with_app = app_available()
     began = time.monotonic()
+    # From here on Ctrl-C and SIGTERM unwind through start_stack, which stops what it started.
+    signal.signal(signal.SIGINT, _interrupt)
+    signal.signal(signal.SIGTERM, _interrupt)
     try:
         stack = start_stack(
             backend=args.backend,
@@ -83,6 +94,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         )
     except (BackendError, StackError, SeedError, PortInUseError) as error:
         print(f"sandbox: {error}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print("sandbox: stopped before it was ready", file=sys.stderr)
         return 1
     _announce(stack, args, with_app, time.monotonic() - began)
     return _serve_until_stopped(stack)
@@ -100,23 +114,28 @@ def _announce(stack: Stack, args: argparse.Namespace, with_app: bool, seconds: f
     print(f"Ready in {seconds:.1f} s. Ctrl-C stops everything.", flush=True)
 
 
+def _interrupt(signum: int, frame: FrameType | None) -> None:
+    """The first Ctrl-C or SIGTERM stops everything; later ones are ignored while it does."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)
+    raise KeyboardInterrupt
+
+
 def _serve_until_stopped(stack: Stack) -> int:
-    stopping = threading.Event()
-
-    def _on_signal(signum: int, frame: FrameType | None) -> None:
-        stopping.set()
-
-    signal.signal(signal.SIGINT, _on_signal)
-    signal.signal(signal.SIGTERM, _on_signal)
     status = 0
     try:
-        while not stopping.wait(0.5):
+        while True:
+            time.sleep(0.5)
             died = _dead_part(stack)
             if died:
                 print(f"sandbox: {died} stopped unexpectedly; stopping everything", file=sys.stderr)
                 status = 1
                 break
+    except KeyboardInterrupt:
+        pass
     finally:
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
+        signal.signal(signal.SIGTERM, signal.SIG_IGN)
         stack.stop()
     print("sandbox: stopped", flush=True)
     return status

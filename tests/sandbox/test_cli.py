@@ -9,6 +9,7 @@ import socket
 import subprocess
 import sys
 import threading
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -175,4 +176,37 @@ def test_missing_node_for_medplum_is_one_line_and_nothing_runs(
     assert len(err.strip().splitlines()) == 1
     assert "make node-deps" in err
     assert _descendants(os.getpid()) <= before
+    assert not any(_listening(p) for p in (port, port + 1, port + 2))
+
+
+@pytest.mark.integration
+def test_sigterm_during_start_up_leaves_nothing_running(tmp_path: Path) -> None:
+    port = _free_triple()
+    process = subprocess.Popen(
+        [sys.executable, "-m", "sandbox", "--port", str(port), "--data-dir", str(tmp_path)],
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        # Wait until the FHIR server process exists, then stop the command mid-start.
+        deadline = time.monotonic() + 60
+        children: set[int] = set()
+        while time.monotonic() < deadline and not children:
+            children = _descendants(process.pid)
+            time.sleep(0.05)
+        assert children
+        time.sleep(0.5)
+        children |= _descendants(process.pid)
+        process.send_signal(signal.SIGTERM)
+        out, err = process.communicate(timeout=60)
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.communicate(timeout=10)
+    assert process.returncode != 0
+    assert "Ready" not in out
+    assert err.strip().splitlines()[-1] == "sandbox: stopped before it was ready"
+    assert not [pid for pid in children if _alive(pid)]
     assert not any(_listening(p) for p in (port, port + 1, port + 2))
