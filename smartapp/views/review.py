@@ -82,6 +82,8 @@ def _render(
     except MappingError:
         gas = None  # a goal another app wrote: no attainment levels to show
     history = sorted((r for r in ctx.reviews if r.goal_id == goal_id), key=lambda r: r.when)
+    started = str(resource.get("startDate") or "")[:10]
+    since = sorted((r for r in ctx.peg if r.when.isoformat() >= started), key=lambda r: r.when)
     body = render_template(
         "pages/review.html",
         page=page_frame(launch, ctx, "overview"),
@@ -95,6 +97,8 @@ def _render(
         conflict=conflict,
         peg_now=max(ctx.peg, key=lambda r: r.when, default=None),
         notice=notice,
+        peg_since=since,
+        started=started,
         base_version=conflict.current_version
         if conflict
         else values.get("base_version") or version,

@@ -182,3 +182,23 @@ def test_a_launch_that_is_not_open_here_gets_a_clear_page(
     expect(page.locator("main")).to_contain_text("Start FunctionFirst again")
     expect(page.locator("main")).to_contain_text("Reference:")
     check_page(page, shots, "launch-not-open")
+
+
+def test_the_script_checks_smart_goals_as_you_type_and_keeps_a_draft(
+    stack: Stack, page: Page, shots: Shots
+) -> None:
+    page.goto(launch_url(stack, patient="ff-no-chronic-pain"))
+    page.click("text=Set goals with the patient")
+    status = page.locator("#draft-status")
+    expect(status).to_have_text("")
+    page.fill("#f-what-matters", "Play with my grandchildren")  # no submit: the script saves
+    expect(status).to_contain_text("Draft kept at")
+    page.reload()
+    expect(page.locator("#f-what-matters")).to_have_value("Play with my grandchildren")
+    expect(status).to_have_text("Draft restored.")
+    page.click("button[data-template=garden-paced]")
+    smart = page.locator("#smart-0")
+    expect(smart).to_contain_text("activity, amount, frequency and date are set")
+    page.fill("#f-goals-0-steps-0-how-much", "")
+    expect(smart).to_contain_text("say how much")  # as typed, before any submit
+    shots.take(page, "smart-check-as-you-type")

@@ -147,6 +147,7 @@ class FakeGateway:
             "resourceType": "Goal",
             "id": goal_id,
             "lifecycleStatus": "active",
+            "startDate": (TODAY - timedelta(days=30)).isoformat(),
             "description": {"text": "Pain below 4"},
         }, "3"
 
@@ -432,6 +433,9 @@ def test_a_concurrent_change_to_a_goal_shows_both_versions_and_keeps_the_review(
     assert ">Walked twice</textarea>" in html
     assert 'name="base_version" value="4"' in html  # the next save goes on the current one
     assert gateway.reviews[0][2] == "3"
+    assert "PEG since the goal started" in html
+    assert "<td>4.5</td>" in html  # the PEG of 5 days ago, beside the history
+    assert "<td>7.0</td>" not in html  # 90 days ago: before the goal started
 
 
 def test_a_review_with_a_peg_item_out_of_range_is_refused_beside_the_field(
