@@ -13,6 +13,9 @@ from sandbox.ehr.state import EhrUser, Launch
 
 bp = Blueprint("auth", __name__)
 
+# Fields of the login page itself; everything else on it repeats the authorization request.
+_FORM_FIELDS = frozenset({"decision", "patient", "practitioner"})
+
 
 def _error_page(status: int, title: str, detail: str) -> tuple[str, int]:
     return render_template("error.html", title=title, detail=detail), status
@@ -54,7 +57,10 @@ def authorize(profile: str) -> BaseResponse | tuple[str, int] | str:
     rt = runtime()
     if launch is not None and launch.auto:
         return _respond(server, grant=grant, grant_user=_user(launch, None, None))
-    if request.method == "GET":
+    decision = request.form.get("decision")
+    if decision is None:
+        # The first visit (GET, or POST under SMART's authorize-post): ask the user.
+        hidden = [(k, v) for k, v in request.values.items(multi=True) if k not in _FORM_FIELDS]
         return render_template(
             "authorize.html",
             site=site,
@@ -64,8 +70,9 @@ def authorize(profile: str) -> BaseResponse | tuple[str, int] | str:
             patients=rt.config.patients,
             practitioners=rt.config.practitioners,
             needs_patient=launch is None and "launch/patient" in (grant.request.scope or ""),
+            hidden=hidden,
         )
-    if request.form.get("decision") != "approve":
+    if decision != "approve":
         return _respond(server, grant=grant, grant_user=None)
     patient = request.form.get("patient") or None
     practitioner = request.form.get("practitioner") or None

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import html
+import re
 from collections.abc import Iterator
+from urllib.parse import parse_qsl, urlsplit
 
 import pytest
 import requests
@@ -319,3 +322,23 @@ def test_the_login_page_asks_then_approves(sekmet_stack: Stack) -> None:
         timeout=10,
     )
     assert "code=" in approved.headers["Location"]
+
+
+def test_authorize_by_post_shows_the_login_page_which_carries_the_request(
+    sekmet_stack: Stack,
+) -> None:
+    # smart.md 19: authorize-post
+    iss, launch_id = launch(sekmet_stack, patient=sekmet_stack.patients[0].id, auto="")
+    first = authorize(sekmet_stack, iss, launch_id=launch_id)  # builds a valid request
+    params = dict(parse_qsl(urlsplit(first.response.url).query))
+    url = discover(iss)["authorization_endpoint"]
+    page = requests.post(url, data=params, allow_redirects=False, timeout=10)
+    assert page.status_code == 200
+    hidden = dict(re.findall(r'<input type="hidden" name="([^"]+)" value="([^"]*)">', page.text))
+    assert hidden == {k: html.escape(v) for k, v in params.items()}
+    form = {k: html.unescape(v) for k, v in hidden.items()}
+    form.update(decision="approve", practitioner=sekmet_stack.practitioners[0].id)
+    approved = requests.post(url, data=form, allow_redirects=False, timeout=10)
+    assert approved.status_code == 302
+    assert "code=" in approved.headers["Location"]
+    assert "state=state-1" in approved.headers["Location"]
