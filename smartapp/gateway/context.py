@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 
 from fhir_mappers import patient_context
-from fhir_mappers.search import search_specs
+from fhir_mappers.search import SearchSpec, search_specs
 from rehab.context import PatientContext
 from smartapp.gateway.client import FhirClient
 from smartapp.gateway.fetch import fetch_all
@@ -40,7 +40,7 @@ def load_context(
     specs = search_specs(
         patient_id, lookback_start=today - timedelta(days=lookback_days), quirks=quirks
     )
-    fetched = fetch_all(client, specs, max_pages=max_pages)
+    fetched = fetch_all(client, tuple(as_read(spec) for spec in specs), max_pages=max_pages)
     context = patient_context(fetched.resources, today=today)
     missing = tuple(dict.fromkeys((*context.missing, *fetched.missing)))
     truncated = tuple(r.words for r in fetched.results if r.truncated)
@@ -51,6 +51,16 @@ def load_context(
         missing=missing,
         truncated=truncated,
     )
+
+
+def as_read(spec: SearchSpec) -> SearchSpec:
+    """An `_id`-only search as a plain read (`Patient/{id}`): the `.r` scope suffices for it,
+    where a search needs `.s` (SMART 2.2 scopes: read and search are separate permissions)."""
+    if len(spec.params) == 1 and spec.params[0][0] == "_id":
+        return dataclasses.replace(
+            spec, resource_type=f"{spec.resource_type}/{spec.params[0][1]}", params=()
+        )
+    return spec
 
 
 class ContextCache:

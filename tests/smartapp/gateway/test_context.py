@@ -29,7 +29,7 @@ GOAL = {"resourceType": "Goal", "id": "g1", "lifecycleStatus": "active",
 
 def register_all(*, failing: str | None = None) -> None:
     answers = {
-        "Patient": searchset(PATIENT),
+        "Patient/p1": PATIENT,
         "Condition": searchset(),
         "Observation": searchset(),
         "MedicationRequest": searchset(),
@@ -114,3 +114,14 @@ def test_a_partial_context_is_not_cached() -> None:
     cache.get("L1", load)
     cache.get("L1", load)
     assert len(loads) == 2
+
+
+@responses.activate
+def test_the_patient_is_read_not_searched_so_the_read_scope_suffices() -> None:
+    # SMART 2.2: patient/Patient.r allows the read, not a search
+    register_all()
+    result = load_context(make_client(), "p1", today=TODAY, quirks={})
+    assert result.context.patient is not None
+    paths = [urlsplit(c.request.url).path for c in responses.calls]
+    assert "/fhir/Patient/p1" in paths
+    assert "/fhir/Patient" not in paths
