@@ -20,6 +20,7 @@ from smartapp.logs import configure_logging
 from smartapp.security import init_security
 from smartapp.services import Services, correlation_id
 from smartapp.store import SessionPolicy, Store
+from smartapp.store import drafts as _drafts  # noqa: F401 - its tables join the schema created at start
 
 __all__ = ["ConfigError", "create_app"]
 

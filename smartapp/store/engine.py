@@ -15,6 +15,7 @@ from smartapp.store.schema import metadata
 # Set on a connection's execution options to open its transaction with BEGIN IMMEDIATE
 # (SQLite takes the write lock at once, so two workers never both think they hold a lease).
 SQLITE_IMMEDIATE = "functionfirst_sqlite_immediate"
+_MIGRATION_LOCK = 0x46464D49  # "FFMI": the advisory lock key of schema creation
 _SCHEMA_NAME = re.compile(r"^[a-z_][a-z0-9_]{0,62}$")
 
 
@@ -40,7 +41,16 @@ def _postgres_schema(engine: Engine, schema: str) -> None:
     @event.listens_for(engine, "connect")
     def _on_connect(dbapi_connection: Any, _record: Any) -> None:
         cursor = dbapi_connection.cursor()
-        cursor.execute(f'CREATE SCHEMA IF NOT EXISTS "{schema}"')
+        # Workers connecting at once take turns: CREATE ... IF NOT EXISTS still races.
+        cursor.execute("SELECT pg_advisory_lock(%s)", (_MIGRATION_LOCK,))
+        try:
+            cursor.execute(f'CREATE SCHEMA IF NOT EXISTS "{schema}"')
+            dbapi_connection.commit()
+        except BaseException:
+            dbapi_connection.rollback()  # so the unlock below can run
+            raise
+        finally:
+            cursor.execute("SELECT pg_advisory_unlock(%s)", (_MIGRATION_LOCK,))
         cursor.execute(f'SET search_path TO "{schema}"')
         cursor.close()
         dbapi_connection.commit()
@@ -68,8 +78,15 @@ def create_store_engine(url: str, *, schema: str | None = None) -> Engine:
 
 
 def migrate(engine: Engine) -> None:
-    """Create missing tables (idempotent; additive column steps would follow here)."""
-    metadata.create_all(engine)
+    """Create missing tables (idempotent); workers starting together take turns."""
+    if engine.dialect.name == "postgresql":
+        with engine.begin() as conn:
+            # One migrating worker at a time: CREATE ... IF NOT EXISTS still races in PostgreSQL.
+            conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _MIGRATION_LOCK})
+            metadata.create_all(conn)
+        return
+    with engine.connect().execution_options(**{SQLITE_IMMEDIATE: True}) as conn, conn.begin():
+        metadata.create_all(conn)
 
 
 def is_reachable(engine: Engine) -> bool:

@@ -8,6 +8,7 @@ import socket
 import subprocess
 import sys
 import time
+import uuid
 from pathlib import Path
 
 import pytest
@@ -15,7 +16,7 @@ import requests
 
 from smartapp.cli import main
 
-from .conftest import SECRET
+from .conftest import POSTGRES_URL, SECRET, drop_schema
 from .fake_ehr import write_tenants
 
 
@@ -101,3 +102,49 @@ def test_serve_answers_and_logs_json_without_query_strings(tmp_path: Path) -> No
     assert "SECRETSTATE1" not in text
     lines = [json.loads(line) for line in text.splitlines() if line.startswith("{")]
     assert any(line["logger"] == "werkzeug" and "/callback" in line["message"] for line in lines)
+
+
+@pytest.mark.integration
+def test_gunicorn_serves_the_factory_with_two_workers_on_postgresql(tmp_path: Path) -> None:
+    # The production command of the README, on a real PostgreSQL.
+    port = free_port()
+    schema = f"ff_test_{uuid.uuid4().hex[:12]}"
+    env = {
+        **{k: v for k, v in os.environ.items() if not k.startswith("FUNCTIONFIRST_")},
+        "FUNCTIONFIRST_TENANTS": str(write_tenants(tmp_path)),
+        "FUNCTIONFIRST_BASE_URL": "https://app.example",
+        "FUNCTIONFIRST_SECRET_KEY": SECRET,
+        "FUNCTIONFIRST_DATABASE_URL": POSTGRES_URL,
+        "FUNCTIONFIRST_DATABASE_SCHEMA": schema,
+        "OTHER_SECRET": "x",
+    }
+    gunicorn = Path(sys.executable).parent / "gunicorn"
+    log = (tmp_path / "gunicorn.log").open("wb")
+    process = subprocess.Popen(
+        [str(gunicorn), "--workers", "2", "--bind", f"127.0.0.1:{port}", "smartapp:create_app()"],
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+    )
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                ready = requests.get(f"http://127.0.0.1:{port}/readyz", timeout=2)
+                if ready.status_code == 200:
+                    break
+            except requests.RequestException:
+                pass  # the workers are still starting
+            assert process.poll() is None, (tmp_path / "gunicorn.log").read_text()
+            assert time.monotonic() < deadline
+            time.sleep(0.2)
+        answers = {
+            requests.get(f"http://127.0.0.1:{port}/healthz", timeout=5).status_code
+            for _ in range(6)
+        }
+        assert answers == {200}
+    finally:
+        process.terminate()
+        process.wait(timeout=30)
+        log.close()
+        drop_schema(schema)
