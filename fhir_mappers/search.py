@@ -14,7 +14,8 @@ PAGE_SIZE = "100"
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class SearchSpec:
-    """One FHIR search: `GET {resource_type}?{params}`; `words` name it for the clinician."""
+    """One FHIR request: `GET {resource_type}?{params}` (a read when resource_type is "Type/id");
+    `words` name it for the clinician."""
 
     name: str
     resource_type: str
@@ -70,10 +71,11 @@ def search_specs(
         # Medication codes may sit in a referenced Medication resource.
         medications.append(("_include", "MedicationRequest:medication"))
     return (
+        # A read, not a search: a SMART `patient/Patient.r` scope allows it (reads need no `.s`).
         SearchSpec(
             name="patient",
-            resource_type="Patient",
-            params=(("_id", patient_id),),
+            resource_type=f"Patient/{patient_id}",
+            params=(),
             words="the patient's details",
         ),
         SearchSpec(

@@ -76,7 +76,7 @@ def test_the_default_searches() -> None:
         "care_plans",
         "reviews",
     ]
-    assert found["patient"] == {"type": ["Patient"], "_id": ["p1"]}
+    assert found["patient"] == {"type": ["Patient/p1"]}
     assert found["conditions"]["clinical-status"] == ["active"]
     observations = found["observations"]
     assert observations["date"] == ["ge2024-11-23"]

@@ -45,7 +45,10 @@ def http() -> Iterator[requests.Session]:
 def search(http: requests.Session, server: Backend, kind: str, params: Any) -> list[dict[str, Any]]:
     response = http.get(f"{server.base_url}/{kind}", params=params, timeout=30)
     assert response.status_code == 200, response.text[:300]
-    return [entry["resource"] for entry in response.json().get("entry", [])]
+    body = response.json()
+    if body["resourceType"] != "Bundle":
+        return [body]  # a read
+    return [entry["resource"] for entry in body.get("entry", [])]
 
 
 def put_patient(http: requests.Session, server: Backend, patient: str) -> None:
