@@ -8,8 +8,14 @@ from typing import Any
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
-from fhir_mappers import careplan_from_fhir, check_resource, plan_to_resources
-from rehab import ActionPlan
+from fhir_mappers import (
+    careplan_from_fhir,
+    check_resource,
+    goal_from_fhir,
+    plan_to_resources,
+    review_to_resources,
+)
+from rehab import ActionPlan, GoalReview
 from tests.fhir_mappers.factories import AUTHOR, PATIENT_ID, TODAY, fhirkit_errors
 
 words = st.text(min_size=1, max_size=40).filter(lambda s: s.strip() != "")
@@ -122,3 +128,55 @@ def test_any_accepted_plan_is_valid_fhir_and_reads_back_equal(plan: ActionPlan, 
         [entry.resource for entry in resources.service_requests],
     )
     assert back == plan
+
+
+reviews = st.fixed_dictionaries(
+    {
+        "gas_score": st.one_of(st.none(), st.integers(-2, 2)),
+        "achievement_status": st.sampled_from(
+            [
+                "in-progress",
+                "improving",
+                "worsening",
+                "no-change",
+                "achieved",
+                "sustaining",
+                "not-achieved",
+                "no-progress",
+                "not-attainable",
+            ]
+        ),
+        "peg": st.one_of(
+            st.none(),
+            st.fixed_dictionaries(
+                {
+                    "pain": st.integers(0, 10),
+                    "enjoyment": st.integers(0, 10),
+                    "activity": st.integers(0, 10),
+                }
+            ),
+        ),
+        "note": st.one_of(st.none(), words),
+        "decision": st.sampled_from(["continue", "revise", "complete"]),
+    }
+)
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(plans(), reviews)
+def test_any_accepted_review_of_a_written_goal_is_valid_fhir(plan: ActionPlan, data: Any) -> None:
+    review, errors = GoalReview.from_dict(data)
+    assume(review is not None and not errors)
+    assert review is not None
+    resources = plan_to_resources(
+        plan, patient_id=PATIENT_ID, author=AUTHOR, today=TODAY, plan_key="prop"
+    )
+    goal = {**resources.goals[0].resource, "id": "g1"}
+    made = review_to_resources(
+        review, goal=goal, patient_id=PATIENT_ID, author=AUTHOR, today=plan.goals[0].due
+    )
+    assert len(made.observations) == (review.gas_score is not None) + (review.peg is not None)
+    for resource in (*made.observations, made.goal):
+        assert check_resource(resource) == []
+        assert fhirkit_errors(resource) == []
+    assert goal_from_fhir(made.goal) == goal_from_fhir(goal)
