@@ -145,7 +145,7 @@ def jwks(profile: str) -> BaseResponse:
     return jsonify({"keys": [site.key.as_dict(private=False)]})
 
 
-def smart_configuration(site: Site, server: SiteServer) -> dict[str, object]:
+def smart_configuration(site: Site) -> dict[str, object]:
     """SMART 2.2 discovery document of a site."""
     return {
         "issuer": site.iss,

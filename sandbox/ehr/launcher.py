@@ -11,6 +11,7 @@ from authlib.common.security import generate_token
 from flask import Blueprint, Response, abort, jsonify, redirect, render_template, request
 from werkzeug.wrappers import Response as BaseResponse
 
+from sandbox.ehr.config import Listing
 from sandbox.ehr.faults import FAULT_QUERY_KEYS, FaultError, Faults, parse_faults
 from sandbox.ehr.profiles import PROFILES
 from sandbox.ehr.runtime import runtime
@@ -79,8 +80,13 @@ def practitioners() -> BaseResponse:
     )
 
 
-def _listing(entry: object) -> dict[str, str]:
-    return {k: str(getattr(entry, k)) for k in ("id", "name", "kind", "description")}
+def _listing(entry: Listing) -> dict[str, str]:
+    return {
+        "id": entry.id,
+        "name": entry.name,
+        "kind": entry.kind,
+        "description": entry.description,
+    }
 
 
 @bp.get("/launcher")

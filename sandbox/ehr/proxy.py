@@ -7,6 +7,7 @@ import json
 import socket
 import time
 from typing import Any
+from urllib.parse import parse_qsl
 
 import requests
 from flask import Blueprint, Response, jsonify, request
@@ -58,8 +59,8 @@ def outcome(
 @bp.get("/<profile>/fhir/.well-known/smart-configuration")
 def smart_config(profile: str) -> BaseResponse:
     """SMART discovery, no token needed."""
-    site, server = site_or_404(profile)
-    return jsonify(smart_configuration(site, server))
+    site, _server = site_or_404(profile)
+    return jsonify(smart_configuration(site))
 
 
 @bp.get("/<profile>/fhir/metadata")
@@ -219,12 +220,12 @@ def _check_bundle(
         path, _, query = url.partition("?")
         parts = [p for p in path.split("/") if p]
         headers = {"If-None-Exist": req["ifNoneExist"]} if req.get("ifNoneExist") else {}
-        params = tuple(tuple(p.split("=", 1)) for p in query.split("&") if "=" in p)
+        params = tuple(parse_qsl(query))
         call = FhirCall(
             method=str(req.get("method", "GET")).upper(),
             resource_type=parts[0] if parts else "",
             resource_id=parts[1] if len(parts) > 1 else None,
-            params=params,  # type: ignore[arg-type]
+            params=params,
             body=entry.get("resource"),
             headers=headers,
         )

@@ -96,6 +96,7 @@ class TokenRecord:
     issued_at: float
     expires_at: float
     revoked: bool = False
+    # The EHR clock, attached by EhrState.add_token so authlib can ask `is_expired()`.
     now: Callable[[], float] = lambda: 0.0
 
     def check_client(self, client: object) -> bool:
