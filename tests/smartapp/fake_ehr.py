@@ -61,6 +61,7 @@ class FakeEhr:
     client_id: str = "functionfirst"
     patient: str = "pat-1"
     expires_in: int = 600
+    patient_name: str | None = None  # a name text to serve instead of "Pat <ID>"
     issued: list[dict[str, object]] = field(default_factory=list)
     secrets_seen: list[str] = field(default_factory=list)
     token_calls: int = 0
@@ -159,11 +160,10 @@ class FakeEhr:
         if token not in {str(body["access_token"]) for body in self.issued}:
             return 401, {}, ""
         pid = str(request.url).rsplit("/", 1)[1]
-        body = {
-            "resourceType": "Patient",
-            "id": pid,
-            "name": [{"given": ["Pat"], "family": pid.upper()}],
-        }
+        name = {"given": ["Pat"], "family": pid.upper()}
+        if self.patient_name:
+            name = {"text": self.patient_name}
+        body = {"resourceType": "Patient", "id": pid, "name": [name]}
         return 200, {"Content-Type": "application/fhir+json"}, json.dumps(body)
 
     def authorize(self, url: str) -> str:

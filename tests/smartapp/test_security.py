@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib.metadata
 from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
@@ -184,3 +185,30 @@ def test_a_callback_from_another_issuer_is_refused(client: FlaskClient, ehr: Fak
     assert response.status_code == 400
     assert ehr.token_calls == 0
     assert client.get(callback + "&iss=https%3A%2F%2Fehr.example%2Ffhir").status_code == 400  # used
+
+
+def test_text_from_the_ehr_is_escaped_on_the_page(client: FlaskClient, ehr: FakeEhr) -> None:
+    # smart.md 66
+    path = run_launch(client, ehr)
+    ehr.patient_name = "<img src=x onerror=alert(1)>"
+    html = client.get(path + "session").get_data(as_text=True)
+    assert "<img src=x" not in html
+    assert "&lt;img src=x onerror=alert(1)&gt;" in html
+
+
+def test_the_patient_comes_from_the_token_never_from_the_browser(
+    client: FlaskClient, ehr: FakeEhr
+) -> None:
+    # smart.md 36
+    path = run_launch(client, ehr)
+    html = client.get(path + "session", query_string={"patient": "someone-else"}).get_data(
+        as_text=True
+    )
+    assert "pat-1" in html
+    assert "someone-else" not in html
+
+
+def test_authlib_is_a_release_with_the_known_fixes() -> None:
+    # smart.md 69: alg=none removed, session-bound state, no JWK-header trust (>= 1.6.11)
+    version = tuple(int(part) for part in importlib.metadata.version("authlib").split(".")[:3])
+    assert version >= (1, 6, 11)
