@@ -70,6 +70,11 @@ def main(argv: Sequence[str] | None = None) -> int:
             file=sys.stderr,
         )
         return 1
+    try:
+        args.data_dir.mkdir(parents=True, exist_ok=True)
+    except OSError as error:
+        print(f"sandbox: cannot use --data-dir {args.data_dir}: {error.strerror}", file=sys.stderr)
+        return 1
     previous = (signal.getsignal(signal.SIGINT), signal.getsignal(signal.SIGTERM))
     try:
         return _run(args)

@@ -210,3 +210,13 @@ def test_sigterm_during_start_up_leaves_nothing_running(tmp_path: Path) -> None:
     assert err.strip().splitlines()[-1] == "sandbox: stopped before it was ready"
     assert not [pid for pid in children if _alive(pid)]
     assert not any(_listening(p) for p in (port, port + 1, port + 2))
+
+
+def test_an_unusable_data_dir_is_one_line(tmp_path: Path) -> None:
+    blocker = tmp_path / "a-file"
+    blocker.write_text("x", encoding="utf-8")
+    result = _run("--port", str(_free_triple()), "--data-dir", str(blocker / "var"), timeout=30)
+    assert result.returncode == 1
+    assert result.stderr.strip().splitlines() == [
+        f"sandbox: cannot use --data-dir {blocker / 'var'}: Not a directory"
+    ]
