@@ -36,6 +36,10 @@ def test_goals_from_templates_are_saved_handed_out_and_reviewed_later(
     expect(page.locator("h1")).to_have_text("Pain and function overview")
     expect(page.locator("#peg-interpretation")).to_contain_text("at baseline")
     expect(page.locator(".ff-chart svg")).to_have_count(1)
+    # The sandbox EHR's smart_style_url background (#f5f7fa), through the whitelist.
+    assert page.evaluate("getComputedStyle(document.body).backgroundColor") == (
+        "rgb(245, 247, 250)"
+    )
     check_page(page, shots, "overview")
 
     clinician = Counter(page)
@@ -110,8 +114,10 @@ def test_a_template_goal_is_set_and_saved_inside_the_ehr_frame(
 def test_the_oracle_profile_saves_a_note_and_says_so_plainly(
     stack: Stack, page: Page, shots: Shots
 ) -> None:
+    page.set_viewport_size({"width": 1024, "height": 768})  # the narrowest EHR pane we serve
     page.goto(launch_url(stack, patient="ff-sparse", profile="oracle"))
     expect(page).to_have_url(APP_PAGE)
+    assert page.evaluate("document.documentElement.scrollWidth") <= 1024
     check_page(page, shots, "oracle-overview")
     page.click("text=Set goals with the patient")
     expect(page.locator("form#plan-form")).to_contain_text("does not accept goals from apps")
@@ -191,6 +197,7 @@ def test_the_script_checks_smart_goals_as_you_type_and_keeps_a_draft(
     page.click("text=Set goals with the patient")
     status = page.locator("#draft-status")
     expect(status).to_have_text("")
+    page.wait_for_load_state("load")  # the deferred script listens from here on
     page.fill("#f-what-matters", "Play with my grandchildren")  # no submit: the script saves
     expect(status).to_contain_text("Draft kept at")
     page.reload()
@@ -202,3 +209,36 @@ def test_the_script_checks_smart_goals_as_you_type_and_keeps_a_draft(
     page.fill("#f-goals-0-steps-0-how-much", "")
     expect(smart).to_contain_text("say how much")  # as typed, before any submit
     shots.take(page, "smart-check-as-you-type")
+
+
+def test_a_goal_can_be_added_and_saved_with_the_keyboard_alone(
+    stack: Stack, page: Page, shots: Shots
+) -> None:
+    page.goto(launch_url(stack, patient="ff-empty"))
+    expect(page).to_have_url(APP_PAGE)
+
+    def tab_to(selector: str, limit: int = 80) -> int:
+        """Press Tab until the element is focused; the number of presses it took."""
+        target = page.locator(selector)
+        for presses in range(1, limit + 1):
+            page.keyboard.press("Tab")
+            if target.evaluate("el => el === document.activeElement"):
+                return presses
+        raise AssertionError(f"{selector} never got the focus")
+
+    tab_to("text=Set goals with the patient")
+    page.keyboard.press("Enter")
+    expect(page.locator("h1")).to_have_text("Set goals with the patient")
+    tab_to("#f-what-matters")
+    page.keyboard.type("Cook dinner for my family")
+    tab_to("button[data-template=home-exercise]")
+    page.keyboard.press("Enter")
+    expect(page.locator("#f-goals-0-description")).to_have_value(re.compile("home exercise"))
+    tab_to("input[name=confidence][value='0']")
+    for _ in range(8):
+        page.keyboard.press("ArrowRight")  # arrow keys move within the radio group: 8
+    expect(page.locator("input[name=confidence][value='8']")).to_be_checked()
+    tab_to("#save-plan")
+    page.keyboard.press("Enter")
+    expect(page.locator("h1")).to_have_text("Plan saved")
+    shots.take(page, "keyboard-saved")
