@@ -2,12 +2,18 @@
 
 from __future__ import annotations
 
-import logging
 import threading
 from types import TracebackType
 
 from flask import Flask
-from werkzeug.serving import BaseWSGIServer, make_server
+from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
+
+
+class QuietHandler(WSGIRequestHandler):
+    """No access log: request lines carry launch, code and state values (smart.md 70)."""
+
+    def log_request(self, code: int | str = "-", size: int | str = "-") -> None:
+        """Nothing is logged per request."""
 
 
 class PortInUseError(OSError):
@@ -20,11 +26,11 @@ class ThreadedServer:
     def __init__(self, port: int = 0, host: str = "127.0.0.1") -> None:
         placeholder = Flask("placeholder")
         try:
-            self._server: BaseWSGIServer = make_server(host, port, placeholder, threaded=True)
+            self._server: BaseWSGIServer = make_server(
+                host, port, placeholder, threaded=True, request_handler=QuietHandler
+            )
         except OSError as error:
             raise PortInUseError(f"port {port} on {host} is in use ({error.strerror})") from error
-        # The request log carries query strings (launch, state): keep it out of the output.
-        logging.getLogger("werkzeug").setLevel(logging.WARNING)
         self._thread: threading.Thread | None = None
 
     @property

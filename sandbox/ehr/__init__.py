@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import logging
+
 import requests
 from flask import Flask
 from joserfc.jwk import RSAKey
@@ -14,6 +16,16 @@ from sandbox.ehr.profiles import PROFILES
 from sandbox.ehr.runtime import EXTENSION, Runtime
 from sandbox.ehr.state import EhrState
 
+# authlib's server side logs whole token responses at DEBUG; in a process that also runs an app
+# with DEBUG logging (tests do) they would land in the app's logs (smart.md 70).
+_SERVER_LOGGERS = (
+    "authlib.oauth2.rfc6749.grants",
+    "authlib.oauth2.rfc6749.authenticate_client",
+    "authlib.oauth2.rfc7523.client",
+    "authlib.oauth2.rfc7523.jwt_bearer",
+    "authlib.oauth2.rfc7523.validator",
+)
+
 __all__ = ["ClientSpec", "EhrConfig", "Faults", "Listing", "create_ehr_app", "default_clients"]
 
 
@@ -21,6 +33,8 @@ def create_ehr_app(config: EhrConfig) -> Flask:
     """The EHR as a Flask app; one site per vendor profile, each with its own signing key."""
     from sandbox.ehr import authorize, launcher, proxy
 
+    for name in _SERVER_LOGGERS:
+        logging.getLogger(name).setLevel(logging.INFO)
     app = Flask(__name__)
     app.config["JSON_SORT_KEYS"] = False
     state = EhrState(clock=config.clock, fault_seed=config.fault_seed)

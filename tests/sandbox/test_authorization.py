@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import html
+import logging
 import re
 from collections.abc import Iterator
 from urllib.parse import parse_qsl, urlsplit
@@ -342,3 +343,34 @@ def test_authorize_by_post_shows_the_login_page_which_carries_the_request(
     assert approved.status_code == 302
     assert "code=" in approved.headers["Location"]
     assert "state=state-1" in approved.headers["Location"]
+
+
+def test_no_code_verifier_or_token_reaches_the_logs(
+    sekmet_stack: Stack, caplog: pytest.LogCaptureFixture
+) -> None:
+    # smart.md 70: the EHR runs in the same process as apps under test; its logs stay clean
+    caplog.set_level(logging.DEBUG)
+    iss, launch_id = _launch(sekmet_stack)
+    attempt = authorize(sekmet_stack, iss, launch_id=launch_id)
+    code = attempt.params["code"]
+    token = exchange(iss, attempt).json()
+    data = {
+        "grant_type": "refresh_token",
+        "refresh_token": token["refresh_token"],
+        "client_id": "functionfirst",
+    }
+    renewed = token_request(iss, data).json()
+    headers = {"Authorization": f"Bearer {renewed['access_token']}"}
+    assert requests.get(f"{iss}/Patient/{token['patient']}", headers=headers, timeout=10).ok
+    # urllib3 records are this test's own HTTP client; everything else is the EHR's.
+    logged = "\n".join(r.getMessage() for r in caplog.records if not r.name.startswith("urllib3"))
+    secrets = (
+        code,
+        attempt.verifier,
+        token["access_token"],
+        token["refresh_token"],
+        token["id_token"],
+        renewed["access_token"],
+        renewed["refresh_token"],
+    )
+    assert [s[:8] for s in secrets if s in logged] == []
