@@ -23,7 +23,7 @@ from sandbox.ehr.config import client_secret_from
 from sandbox.seeder import Seeder
 from sandbox.serve import ThreadedServer
 
-__all__ = ["Stack", "StackError", "smartapp_command", "start_stack"]
+__all__ = ["Stack", "StackError", "app_environment", "smartapp_command", "start_stack"]
 
 
 @dataclass(kw_only=True)
