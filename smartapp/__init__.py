@@ -41,10 +41,12 @@ def _register_blueprints(app: Flask) -> None:
     # Each part of the app adds its blueprint here (one line each).
     from smartapp.api import bp as api_bp
     from smartapp.launch_routes import bp as launch_bp
+    from smartapp.ops_routes import bp as ops_bp
     from smartapp.views import init_pages
 
     init_pages(app)  # first: its overview answers /l/<launch_id>/ before the launch landing
     app.register_blueprint(launch_bp)
+    app.register_blueprint(ops_bp)
     app.register_blueprint(api_bp)
 
 

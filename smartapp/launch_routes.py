@@ -8,7 +8,7 @@ from dataclasses import fields
 from datetime import datetime, timedelta
 from urllib.parse import quote, urlencode
 
-from flask import Blueprint, jsonify, redirect, render_template, request, url_for
+from flask import Blueprint, redirect, render_template, request, url_for
 from werkzeug.wrappers import Response
 
 from fhir_mappers import patient_context
@@ -35,13 +35,8 @@ bp = Blueprint("launch", __name__)
 # SMART 2.2: authorization codes are short-lived; a user may still take minutes to sign in.
 PENDING_TTL = timedelta(minutes=10)
 WRITE_TYPES = (
-    "Goal",
-    "CarePlan",
-    "Observation",
-    "ServiceRequest",
-    "Provenance",
-    "DocumentReference",
-)
+    "Goal", "CarePlan", "Observation", "ServiceRequest", "Provenance", "DocumentReference",
+)  # fmt: skip
 # RFC 6749 4.1.2.1 error codes the page explains in its own words.
 _OAUTH_ERRORS = {
     "access_denied": (403, "Access was not granted, so FunctionFirst cannot open this chart."),
@@ -255,30 +250,6 @@ def standalone() -> Response:
     response = Response(body, mimetype="text/html")
     if fresh:
         set_session_cookie(response, found.config, sid)
-    return response
-
-
-@bp.get("/.well-known/jwks.json")
-def jwks() -> Response:
-    """The app's public signing keys (never a private member, smart.md 30)."""
-    keys = services().keys
-    response = jsonify(keys.public_jwks() if keys is not None else {"keys": []})
-    response.headers["Cache-Control"] = "public, max-age=300"
-    return response
-
-
-@bp.get("/healthz")
-def healthz() -> Response:
-    """Liveness: the process answers."""
-    return jsonify({"status": "ok"})
-
-
-@bp.get("/readyz")
-def readyz() -> Response:
-    """Readiness: the database answers."""
-    ready = services().store.is_ready()
-    response = jsonify({"status": "ready" if ready else "database unreachable"})
-    response.status_code = 200 if ready else 503
     return response
 
 
