@@ -30,6 +30,20 @@ PLANNED_WORDS = {
     "download it.",
 }
 
+RECORD_WORDS = {
+    "Goal": "Goal",
+    "CarePlan": "Care plan (the action steps)",
+    "ServiceRequest": "Action step",
+    "Observation": "Score (confidence, importance, GAS or PEG)",
+    "DocumentReference": "Clinical note (text and PDF)",
+    "Provenance": "Record of who wrote it (Provenance)",
+}
+
+
+def record_words(resource_type: str) -> str:
+    """A kind of FHIR record in clinic words."""
+    return RECORD_WORDS.get(resource_type, resource_type)
+
 
 def strategy_words(strategy: str, *, done: bool = False) -> str:
     """What saving does (before) or did (after), in plain words."""

@@ -128,7 +128,7 @@ def test_the_oracle_profile_saves_a_note_and_says_so_plainly(
     expect(page.locator("#save-strategy")).to_contain_text(
         "Saved as a note because this EHR does not accept goals"
     )
-    expect(page.locator("text=DocumentReference")).to_have_count(1)
+    expect(page.locator("#written-h + table td", has_text="Clinical note")).to_have_count(1)
     check_page(page, shots, "oracle-saved")
 
 

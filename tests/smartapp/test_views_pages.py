@@ -352,7 +352,7 @@ def test_a_saved_plan_says_where_it_went_in_plain_words_and_offers_the_handout(
     assert response.status_code == 303
     saved = client.get(response.headers["Location"]).get_data(as_text=True)
     assert "Saved as a note because this EHR does not accept goals" in saved
-    assert "DocumentReference" in saved
+    assert "Clinical note (text and PDF)" in saved
     plan_key = gateway.saved[0][1]
     handout = client.get(f"/l/{launched}/handout/{plan_key}").get_data(as_text=True)
     assert "My action plan" in handout
@@ -391,7 +391,7 @@ def test_a_partial_save_lists_what_failed_and_offers_to_save_again(
     saved = client.get(save_one_goal(client, launched).headers["Location"])
     html = saved.get_data(as_text=True)
     assert "Plan partly saved" in html
-    assert "CarePlan: timed out (HTTP 504)" in html
+    assert "Care plan (the action steps): timed out (HTTP 504)" in html
     assert "Save again" in html
 
 
