@@ -71,6 +71,8 @@ def test_goals_from_templates_are_saved_handed_out_and_reviewed_later(
     expect(page).to_have_url(APP_PAGE)
     goals = page.locator("#goals-h + table tbody tr")
     expect(goals.filter(has_text="Walk around the block")).to_have_count(1)
+    expect(page.locator("#steps-h + ul li").first).to_contain_text("Walk 5 minutes")
+    check_page(page, shots, "overview-later")
     goals.filter(has_text="Walk around the block").locator("a", has_text="Review").click()
     expect(page.locator("h1")).to_contain_text("Review: Walk around the block")
     check_page(page, shots, "review")
