@@ -42,9 +42,21 @@ class LiveApp:
 
 
 @contextmanager
-def serve_app(stack: Stack, data_dir: Path) -> Iterator[LiveApp]:
+def serve_app(
+    stack: Stack, data_dir: Path, *, more_frame_origins: tuple[str, ...] = ()
+) -> Iterator[LiveApp]:
     """Build the app with the environment the sandbox gives it and serve it on `stack.app_url`."""
     env = app_environment(data_dir, ehr_url=stack.ehr_url, app_url=stack.app_url)
+    if more_frame_origins:  # the EHR reached under another name (a cross-site frame)
+        tenants = Path(env["FUNCTIONFIRST_TENANTS"])
+        origins = ", ".join(f'"{o}"' for o in (stack.ehr_url, *more_frame_origins))
+        text = tenants.read_text(encoding="utf-8")
+        tenants.write_text(
+            text.replace(
+                f'frame_ancestors = ["{stack.ehr_url}"]', f"frame_ancestors = [{origins}]"
+            ),
+            encoding="utf-8",
+        )
     generate(Path(env["FUNCTIONFIRST_KEYS"]), force=True)
     app = create_app({**env, "TESTING": "1"})
     port = urlsplit(stack.app_url).port

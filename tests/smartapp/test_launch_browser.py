@@ -18,7 +18,10 @@ CHROMIUM = "/usr/bin/chromium"
 @pytest.fixture(scope="module")
 def live(sekmet_stack: Stack, tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveApp]:
     """The app on the sekmet stack's app port, for this module."""
-    with serve_app(sekmet_stack, tmp_path_factory.mktemp("app")) as running:
+    elsewhere = sekmet_stack.ehr_url.replace("127.0.0.1", "localhost")
+    with serve_app(
+        sekmet_stack, tmp_path_factory.mktemp("app"), more_frame_origins=(elsewhere,)
+    ) as running:
         yield running
 
 
@@ -61,5 +64,41 @@ def test_a_launch_inside_the_ehr_frame_lands_on_the_launched_page(live: LiveApp)
             assert frame.get_by_test_id("patient-id").inner_text() == patient.id
             assert patient.name.split()[0] in frame.get_by_test_id("patient-name").inner_text()
             assert blocked == []
+        finally:
+            browser.close()
+
+
+def test_a_frame_without_cookies_offers_a_new_window_that_completes_the_launch(
+    live: LiveApp,
+) -> None:
+    # smart.md 27, 63, 86: the EHR at "localhost", the app at 127.0.0.1: a cross-site frame,
+    # where the browser keeps no cookie of the app's (SameSite=Lax on plain-HTTP loopback).
+    ehr_elsewhere = live.stack.ehr_url.replace("127.0.0.1", "localhost")
+    patient = next(p for p in live.stack.patients if p.kind == "typical")
+    launcher = (
+        f"{ehr_elsewhere}/launcher?patient={patient.id}"
+        f"&practitioner={live.stack.practitioners[0].id}"
+        f"&launch_uri={live.url}/launch&profile=open&auto=1&frame=1"
+    )
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])
+        try:
+            page = browser.new_page()
+            page.goto(launcher)
+            frame = None
+            for _ in range(100):
+                frame = next((f for f in page.frames if "cookie_check=1" in f.url), None)
+                if frame is not None:
+                    break
+                page.wait_for_timeout(100)
+            assert frame is not None, [f.url for f in page.frames]
+            frame.wait_for_load_state()
+            link = frame.get_by_role("link", name="Open FunctionFirst in a new window")
+            with page.context.expect_page() as opened:
+                link.click()
+            window = opened.value
+            window.wait_for_url(LAUNCHED, timeout=30_000)
+            window.goto(window.url + "session")
+            assert window.get_by_test_id("patient-id").inner_text() == patient.id
         finally:
             browser.close()
