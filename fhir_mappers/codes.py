@@ -64,6 +64,16 @@ class Product:
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
+class RecordedMmeCode:
+    """A code under which an EHR records a daily MME itself; `source` is shown with the value."""
+
+    system: str
+    code: str
+    display: str
+    source: str
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
 class CodeLists:
     """Every code list the mappers use, loaded once from the packaged data files."""
 
@@ -81,6 +91,8 @@ class CodeLists:
     opioids: tuple[tuple[str, str], ...]
     benzodiazepines: tuple[tuple[str, str], ...]
     products: tuple[Product, ...]
+    recorded_mme: tuple[RecordedMmeCode, ...]
+    recorded_mme_units: frozenset[str]
     areas: tuple[Area, ...]
     pain_only_areas: frozenset[str]
 
@@ -104,6 +116,19 @@ class CodeLists:
         codes.extend(code for code, _kind in self.promis)
         return tuple(codes)
 
+    def observation_tokens(self) -> tuple[str, ...]:
+        """`system|code` tokens of every code the pain-and-function search asks for."""
+        tokens = [f"{LOINC}|{code}" for code in self.observation_codes()]
+        tokens.extend(f"{item.system}|{item.code}" for item in self.recorded_mme)
+        return tuple(tokens)
+
+    def recorded_mme_code(self, system: str, code: str) -> RecordedMmeCode | None:
+        """The recorded-MME entry of an exact system and code, if listed."""
+        for item in self.recorded_mme:
+            if item.system == system and item.code == code:
+                return item
+        return None
+
 
 def _load(name: str) -> dict[str, Any]:
     text = resources.files("fhir_mappers").joinpath("data", name).read_text(encoding="utf-8")
@@ -118,6 +143,7 @@ def code_lists() -> CodeLists:
     measures = _load("measures.json")
     meds = _load("medications.json")
     domains = _load("goal_domains.json")
+    recorded = _load("recorded_mme.json")
     areas = tuple(
         Area(
             key=key,
@@ -159,6 +185,16 @@ def code_lists() -> CodeLists:
             )
             for item in meds["products"]
         ),
+        recorded_mme=tuple(
+            RecordedMmeCode(
+                system=item["system"],
+                code=item["code"],
+                display=item["display"],
+                source=item["source"],
+            )
+            for item in recorded["codes"]
+        ),
+        recorded_mme_units=frozenset(recorded["units"]),
         areas=areas,
         pain_only_areas=frozenset(domains["pain_only_areas"]),
     )

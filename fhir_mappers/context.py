@@ -25,6 +25,7 @@ from fhir_mappers.reading import (
 from rehab import (
     CarePlanSummary,
     Medication,
+    MmeReading,
     NrsReading,
     PainCondition,
     PatientContext,
@@ -51,6 +52,7 @@ class Collected:
     peg: list[PegReading] = field(default_factory=list)
     promis: list[PromisReading] = field(default_factory=list)
     reviews: list[ReviewRecord] = field(default_factory=list)
+    recorded_mme: list[MmeReading] = field(default_factory=list)
     goals: list[tuple[int, Mapping[str, Any]]] = field(default_factory=list)
     care_plans: list[CarePlanSummary] = field(default_factory=list)
     requests: list[tuple[int, Mapping[str, Any]]] = field(default_factory=list)
@@ -154,6 +156,8 @@ def _observation(resource: Mapping[str, Any], found: Collected) -> None:
         found.promis.append(reading)
     elif isinstance(reading, ReviewRecord):
         found.reviews.append(reading)
+    elif isinstance(reading, MmeReading):
+        found.recorded_mme.append(reading)
 
 
 def _medication(resource: Mapping[str, Any], found: Collected) -> None:
@@ -256,6 +260,7 @@ def patient_context(resources: Iterable[object], *, today: date) -> PatientConte
         peg=_unique_peg(found.peg),
         promis=tuple(sorted(found.promis, key=lambda r: (r.when, r.kind.value))),
         medications=one_per_product(medications),
+        recorded_mme=tuple(sorted(found.recorded_mme, key=lambda r: r.when)),
         goals=link_reviews(tuple(goals), reviews),
         care_plans=tuple(found.care_plans),
         reviews=reviews,

@@ -1,4 +1,4 @@
-"""One Observation -> an NRS, PEG or PROMIS reading, or a goal review (GAS), by LOINC code."""
+"""One Observation -> an NRS, PEG or PROMIS reading, a goal review (GAS) or an EHR-recorded MME."""
 
 from __future__ import annotations
 
@@ -16,9 +16,11 @@ from fhir_mappers.reading import (
     mapping,
     number,
     reference_id,
+    text,
     value_number,
 )
 from rehab import (
+    MmeReading,
     NrsReading,
     PegItems,
     PegReading,
@@ -28,18 +30,20 @@ from rehab import (
     gas_answer,
 )
 
-Reading = NrsReading | PegReading | PromisReading | ReviewRecord
+Reading = NrsReading | PegReading | PromisReading | ReviewRecord | MmeReading
 UNUSABLE = frozenset({"entered-in-error", "cancelled"})
 
 
 @cache
-def _kinds() -> dict[str, str]:
+def _kinds() -> dict[tuple[str, str], str]:
+    # Keyed by (system, code): a code means something only within its system.
     lists = code_lists()
-    kinds = {code: "nrs" for code in lists.nrs}
-    kinds[lists.peg_score] = "peg"
-    kinds[lists.peg_panel] = "peg"
-    kinds.update({code: f"promis:{kind}" for code, kind in lists.promis})
-    kinds.update({code: "gas" for code in lists.gas_codes})
+    kinds = {(LOINC, code): "nrs" for code in lists.nrs}
+    kinds[(LOINC, lists.peg_score)] = "peg"
+    kinds[(LOINC, lists.peg_panel)] = "peg"
+    kinds.update({(LOINC, code): f"promis:{kind}" for code, kind in lists.promis})
+    kinds.update({(LOINC, code): "gas" for code in lists.gas_codes})
+    kinds.update({(item.system, item.code): "mme" for item in lists.recorded_mme})
     return kinds
 
 
@@ -58,10 +62,12 @@ def _kind(concept: object) -> str | None:
     kinds = _kinds()
     found = concept.get("coding") if isinstance(concept, dict) else None
     for coding in found if isinstance(found, list) else ():
-        if isinstance(coding, dict) and coding.get("system") == LOINC:
-            code = coding.get("code")
-            if isinstance(code, str) and code.strip() in kinds:
-                return kinds[code.strip()]
+        if isinstance(coding, dict):
+            system, code = coding.get("system"), coding.get("code")
+            if isinstance(system, str) and isinstance(code, str):
+                kind = kinds.get((system, code.strip()))
+                if kind is not None:
+                    return kind
     return None
 
 
@@ -120,6 +126,22 @@ def _gas(resource: Mapping[str, Any], when: date) -> ReviewRecord:
     return ReviewRecord(goal_id=goal_id, when=when, gas_score=score)
 
 
+def _recorded_mme(resource: Mapping[str, Any], when: date) -> MmeReading:
+    # The EHR's own figure, shown as recorded (with its source), never recomputed or merged.
+    lists = code_lists()
+    entry = None
+    for system, code, _ in codings(resource.get("code")):
+        entry = entry or lists.recorded_mme_code(system, code)
+    quantity = mapping(resource.get("valueQuantity"))
+    unit = text(quantity.get("code")) or text(quantity.get("unit"))
+    if unit is not None and unit not in lists.recorded_mme_units:
+        raise BadResourceError("MME in a unit other than MME per day")
+    value = value_number(resource)
+    if entry is None or value is None or value < 0:
+        raise BadResourceError("MME value missing or negative")
+    return MmeReading(when=when, value=value, source=entry.source)
+
+
 def read_observation(resource: Mapping[str, Any], *, latest: date) -> Reading | None:
     """The reading of a known code; None for other codes; BadResourceError when unusable."""
     kind = _kind(resource.get("code"))
@@ -136,5 +158,7 @@ def read_observation(resource: Mapping[str, Any], *, latest: date) -> Reading | 
         return _peg(resource, when)
     if kind == "gas":
         return _gas(resource, when)
+    if kind == "mme":
+        return _recorded_mme(resource, when)
     t_score = _in_range(value_number(resource), 0, 100)
     return PromisReading(when=when, kind=PromisKind(kind.split(":", 1)[1]), t_score=t_score)

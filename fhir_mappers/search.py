@@ -41,7 +41,9 @@ def search_specs(
         conditions.append(("category", "problem-list-item,health-concern"))
     observations: list[tuple[str, str]] = [
         ("patient", patient_id),
-        ("code", _tokens(LOINC, lists.observation_codes())),
+        # Pain and function scores by LOINC, and the codes an EHR records its own daily MME under
+        # (recorded_mme.json), in the same search: one request, no extra round.
+        ("code", ",".join(lists.observation_tokens())),
         ("date", since),
     ]
     # FHIR R4 Observation `date` searches effective[x] only: a score that carries only `issued`
@@ -58,6 +60,9 @@ def search_specs(
     ]
     if quirks.get("observation_requires_category"):
         # Some EHRs refuse Observation searches without a category; PROs are category survey.
+        # Known limit: an MME the EHR records under another category (the AHRQ test patient's is
+        # "therapy") is then not returned; the category stays "survey" because granular scopes
+        # such as `patient/Observation.rs?category=survey` would refuse a wider search.
         observations.append(("category", "survey"))
         undated.append(("category", "survey"))
         reviews.append(("category", "survey"))

@@ -23,7 +23,13 @@ from rehab.measures import (
     gas_answer,
     peg_change,
 )
-from rehab.medication import Medication, MmeResult, daily_mme, is_opioid_ingredient
+from rehab.medication import (
+    Medication,
+    MmeReading,
+    MmeResult,
+    daily_mme,
+    is_opioid_ingredient,
+)
 from rehab.plan import (
     ActionPlan,
     ActionStep,
@@ -76,6 +82,7 @@ __all__ = [
     "LifeArea",
     "Measure",
     "Medication",
+    "MmeReading",
     "MmeResult",
     "NrsReading",
     "PainCondition",

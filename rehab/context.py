@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import date
 
 from rehab.measures import NrsReading, PegReading, PromisReading
-from rehab.medication import Medication
+from rehab.medication import Medication, MmeReading
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -71,7 +71,10 @@ class ReviewRecord:
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class PatientContext:
-    """Everything the overview shows; `skipped` ids did not parse, `missing` searches failed."""
+    """Everything the overview shows; `skipped` ids did not parse, `missing` searches failed.
+
+    `recorded_mme` is the daily MME as the EHR recorded it (oldest first), beside the MME the
+    app computes per medication from structured doses; the two are never merged."""
 
     patient: PatientSummary | None
     conditions: tuple[PainCondition, ...] = ()
@@ -79,6 +82,7 @@ class PatientContext:
     peg: tuple[PegReading, ...] = ()
     promis: tuple[PromisReading, ...] = ()
     medications: tuple[Medication, ...] = ()
+    recorded_mme: tuple[MmeReading, ...] = ()
     goals: tuple[GoalSummary, ...] = ()
     care_plans: tuple[CarePlanSummary, ...] = ()
     reviews: tuple[ReviewRecord, ...] = ()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import date
 from functools import lru_cache
 from pathlib import Path
 
@@ -24,6 +25,15 @@ class Medication:
     daily_mme: float | None
     mme_source: str | None
     status: str
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class MmeReading:
+    """A daily MME the EHR itself recorded (not computed here); `source` says where it came from."""
+
+    when: date
+    value: float
+    source: str
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

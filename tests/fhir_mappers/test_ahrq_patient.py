@@ -50,3 +50,18 @@ def test_brenda_takes_high_dose_oxycodone_and_a_benzodiazepine() -> None:
     assert len(medications) == 7
     # Her orders carry no structured dose, so no MME is invented.
     assert all(m.daily_mme is None for m in opioids)
+
+
+def test_brenda_has_the_mme_her_ehr_recorded() -> None:
+    context = patient_context([brenda()], today=AS_OF)
+    # Five Observations in the AHRQ local code system (issued only, no effective date).
+    assert [(r.when, r.value) for r in context.recorded_mme] == [
+        (date(2021, 3, 20), 160.0),
+        (date(2022, 3, 3), 190.0),
+        (date(2023, 1, 25), 220.0),
+        (date(2023, 5, 3), 220.0),
+        (date(2023, 8, 1), 220.0),
+    ]
+    assert all("AHRQ" in r.source and "MME" in r.source for r in context.recorded_mme)
+    # The recorded figure stays beside the orders: nothing is computed into the medications.
+    assert all(m.daily_mme is None for m in context.medications)

@@ -10,7 +10,13 @@ import pytest
 from fhir_mappers.codes import LOCAL_ACTIVITY, SNOMED, code_lists
 from rehab.medication import default_mme_table
 
-FILES = ("conditions.json", "measures.json", "medications.json", "goal_domains.json")
+FILES = (
+    "conditions.json",
+    "measures.json",
+    "medications.json",
+    "goal_domains.json",
+    "recorded_mme.json",
+)
 
 
 @pytest.mark.parametrize("name", FILES)

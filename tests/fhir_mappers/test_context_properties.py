@@ -92,6 +92,7 @@ CODES = [
     "1049717",
     "7804",
     "905505",
+    "MME",
     "active",
 ]
 SYSTEMS = [
@@ -100,6 +101,7 @@ SYSTEMS = [
     "http://hl7.org/fhir/sid/icd-10-cm",
     "http://www.nlm.nih.gov/research/umls/rxnorm",
     "urn:local",
+    "http://cds.ahrq.gov/cdsconnect/pms",
 ]
 
 scalars = st.one_of(
@@ -173,6 +175,14 @@ TEMPLATES: list[dict[str, Any]] = [
         "effectiveDateTime": "2026-01-01",
         "code": {"coding": [{"system": LOINC, "code": "91721-1"}]},
         "valueQuantity": {"value": 40},
+    },
+    {
+        "resourceType": "Observation",
+        "id": "t-mme",
+        "status": "final",
+        "issued": "2026-01-01T11:06:11.683Z",
+        "code": {"coding": [{"system": "http://cds.ahrq.gov/cdsconnect/pms", "code": "MME"}]},
+        "valueQuantity": {"value": 220, "unit": "{MME}/d", "code": "{MME}/d"},
     },
     {
         "resourceType": "Goal",

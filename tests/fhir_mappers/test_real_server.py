@@ -149,6 +149,8 @@ def test_the_context_searches_find_the_ahrq_patient_on_a_real_server(
     assert {c.code for c in context.conditions} == {"203082005", "M54.5", "202725007"}
     # Her scores carry only `issued`: found by the undated search, not by the date range.
     assert [r.score for r in context.peg] == [8.0, 7.0, 5.0]
+    # Her MME, recorded by the EHR under the AHRQ local code, comes with the same searches.
+    assert [r.value for r in context.recorded_mme] == [160.0, 190.0, 220.0, 220.0, 220.0]
     assert [m.name for m in context.medications if m.is_opioid] == [
         "12 HR Oxycodone Hydrochloride 60 MG Extended Release Oral Tablet",
         "Oxycodone Hydrochloride 10 MG Oral Capsule",
