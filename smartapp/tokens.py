@@ -18,9 +18,12 @@ from smartapp.services import LaunchSession, Services, services
 from smartapp.store import AuditEntry, Outcome, Store
 
 
-def smart_configuration(tenant: Tenant) -> SmartConfiguration:
-    """The tenant's discovery document, cached in the database for the configured TTL."""
-    found = services()
+def smart_configuration(tenant: Tenant, found: Services | None = None) -> SmartConfiguration:
+    """The tenant's discovery document, cached in the database for the configured TTL.
+
+    Pass `found` outside a request (a worker thread has no Flask app context).
+    """
+    found = found or services()
     return discover(
         found.oauth_http,
         tenant,
@@ -83,7 +86,7 @@ class LaunchTokenSource:
             current = TokenSet.from_json(json.dumps(stored))
             renewed = refresh_tokens(
                 launch.tenant,
-                smart_configuration(launch.tenant),
+                smart_configuration(launch.tenant, found),
                 current,
                 keys=found.keys,
                 http=found.oauth_http,
