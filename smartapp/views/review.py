@@ -117,7 +117,13 @@ def review(launch_id: str, goal_id: str) -> tuple[str, int]:
         else None
     )
     values = {"review_key": secrets.token_urlsafe(12), "decision": "continue"}
-    return _render(current_launch(), goal_id, values, notice=saved)
+    launch = current_launch()
+    if saved is None and not ehr.write_plan(launch).goal_update:
+        saved = (
+            "This EHR does not let apps update goals: the review cannot change the goal's "
+            "status in the chart. Record it in the chart by hand if you need it there."
+        )
+    return _render(launch, goal_id, values, notice=saved)
 
 
 @bp.post("/l/<launch_id>/goals/<goal_id>/review")
@@ -141,13 +147,7 @@ def review_post(launch_id: str, goal_id: str) -> tuple[str, int] | BaseResponse:
             review_key=key if _KEY.match(key) else secrets.token_urlsafe(12),
         )
     except FhirError as exc:
-        return _render(
-            launch,
-            goal_id,
-            values,
-            status=502,
-            notice=f"Not saved: {error_words(exc)} Your entries are kept below.",
-        )
+        return _render(launch, goal_id, values, status=502, notice=f"Not saved: {error_words(exc)}")
     if isinstance(result, Conflict):
         return _render(launch, goal_id, values, status=409, conflict=result)
     return redirect(

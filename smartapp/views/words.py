@@ -61,6 +61,11 @@ def error_words(exc: FhirError) -> str:
         return "the EHR did not allow this for your account. Ask your EHR team about access."
     if isinstance(exc, FhirConflict):
         return "someone changed the record in the EHR meanwhile. Reload and try again."
+    if exc.status in (405, 501):
+        return (
+            "this EHR does not accept this change from apps. Record it in the chart by hand; "
+            "what you entered is kept here."
+        )
     if isinstance(exc, FhirInvalid):
         return "the EHR did not accept the data. Check the plan, then press Save again."
     return f"the EHR answered with an error (HTTP {exc.status or 'none'}). Press Save again."

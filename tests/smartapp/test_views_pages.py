@@ -23,7 +23,7 @@ from rehab.plan import ActionPlan
 from rehab.review import GoalReview
 from smartapp.gateway.capabilities import Strategy, WritePlan
 from smartapp.gateway.context import ContextResult
-from smartapp.gateway.errors import FhirUnavailable
+from smartapp.gateway.errors import FhirError, FhirUnavailable
 from smartapp.views import ehr
 from smartapp.web import LaunchSession
 from smartapp.writeback.result import Failed, SaveResult, Written
@@ -100,6 +100,8 @@ class FakeGateway:
     saved: list[tuple[ActionPlan, str]] = field(default_factory=list)
     reviews: list[tuple[str, GoalReview, str | None]] = field(default_factory=list)
     conflict: bool = False
+    goal_update: bool = True
+    review_error: Exception | None = None
 
     def install(self, monkeypatch: pytest.MonkeyPatch) -> None:
         monkeypatch.setattr(ehr, "context", self.load)
@@ -124,7 +126,7 @@ class FakeGateway:
             observations=True,
             provenance=True,
             conditional_create=True,
-            goal_update=True,
+            goal_update=self.goal_update,
             versioned_update=True,
         )
 
@@ -161,6 +163,8 @@ class FakeGateway:
         review_key: str,
     ) -> Any:
         self.reviews.append((goal_id, answer, base_version))
+        if self.review_error is not None:
+            raise self.review_error
         if self.conflict:
             return Conflict(
                 goal_id=goal_id,
@@ -454,3 +458,24 @@ def test_a_review_with_a_peg_item_out_of_range_is_refused_beside_the_field(
     assert response.status_code == 422
     assert 'id="r-peg-pain-error"' in response.get_data(as_text=True)
     assert gateway.reviews == []
+
+
+def test_an_ehr_that_refuses_goal_updates_is_named_before_and_after_the_review(
+    client: FlaskClient, launched: str, gateway: FakeGateway
+) -> None:
+    gateway.goal_update = False
+    page = client.get(f"/l/{launched}/goals/g-pain/review").get_data(as_text=True)
+    assert "This EHR does not let apps update goals" in page
+    gateway.review_error = FhirError("Method not allowed", status=405)
+    fields = {
+        "csrf_token": csrf_of(page),
+        "achievement_status": "improving",
+        "note": "Better week",
+        "decision": "continue",
+    }
+    response = post(client, f"/l/{launched}/goals/g-pain/review", fields)
+    html = response.get_data(as_text=True)
+    assert response.status_code == 502
+    assert "this EHR does not accept this change from apps" in html
+    assert "Press Save again" not in html
+    assert ">Better week</textarea>" in html
