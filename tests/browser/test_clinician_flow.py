@@ -124,6 +124,7 @@ def test_the_oracle_profile_saves_a_note_and_says_so_plainly(
     page.click("text=Set goals with the patient")
     expect(page.locator("form#plan-form")).to_contain_text("does not accept goals from apps")
     page.click("button[data-template=breathing-for-flares]")
+    page.click("button[data-template=garden-paced]")
     page.fill("#f-what-matters", "Get through flares without the ER")
     page.check("input[name=confidence][value='9']")
     page.click("#save-plan")
@@ -132,6 +133,16 @@ def test_the_oracle_profile_saves_a_note_and_says_so_plainly(
     )
     expect(page.locator("#written-h + table td", has_text="Clinical note")).to_have_count(1)
     check_page(page, shots, "oracle-saved")
+    page.click("text=Open the handout to print")
+    expect(page.locator(".ff-checklist")).to_have_count(2)
+    check_page(page, shots, "oracle-handout")
+
+    page.goto(launch_url(stack, patient="ff-goal-history", profile="oracle"))  # a later visit
+    page.locator("#goals-h + table a", has_text="Review").first.click()
+    expect(page.locator(".ff-notice").first).to_contain_text(
+        "This EHR does not let apps update goals"
+    )
+    check_page(page, shots, "oracle-review")
 
 
 def test_a_confidence_of_five_prompts_a_smaller_plan_before_saving(
