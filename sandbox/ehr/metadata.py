@@ -63,14 +63,15 @@ def _adjust_resource(resource: dict[str, Any], profile: Profile) -> None:
         resource["versioning"] = "versioned-update"
 
 
-def strip_elements(data: dict[str, Any], profile: Profile) -> dict[str, Any]:
-    """Remove elements the vendor does not return (Oracle: CarePlan activities)."""
+def strip_elements(data: dict[str, Any], profile: Profile) -> bool:
+    """Remove, in place, elements the vendor does not return (Oracle: CarePlan activities)."""
     if not profile.strip_elements:
-        return data
+        return False
+    changed = False
     resources = [data]
     if data.get("resourceType") == "Bundle":
         resources = [e.get("resource") for e in data.get("entry") or () if e.get("resource")]
     for resource in resources:
         for element in profile.strip_elements.get(str(resource.get("resourceType")), ()):
-            resource.pop(element, None)
-    return data
+            changed = resource.pop(element, None) is not None or changed
+    return changed

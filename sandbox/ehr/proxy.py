@@ -254,24 +254,35 @@ def _forward(site: Site, method: str, path: str, data: bytes) -> requests.Respon
 def _relay(site: Site, upstream: requests.Response, patient: str | None) -> Response:
     """The backend's answer with its base URL replaced by this site's, vendor rules applied."""
     text = _to_public(site, upstream.text)
-    if text and "json" in upstream.headers.get("Content-Type", ""):
+    stripped = site.profile.strip_elements
+    needs_look = patient is not None or any(f'"{rtype}"' in text for rtype in stripped)
+    if text and needs_look and "json" in upstream.headers.get("Content-Type", ""):
         try:
             data = json.loads(text)
         except ValueError:
             data = None
         if isinstance(data, dict):
-            data = strip_elements(data, site.profile)
-            if patient is not None and data.get("resourceType") == "Bundle":
-                data = without_foreign(data, patient)
-            elif patient is not None and patient_of(data) not in (None, patient):
+            is_bundle = data.get("resourceType") == "Bundle"
+            if patient is not None and not is_bundle and patient_of(data) not in (None, patient):
                 return outcome(403, "forbidden", "Outside the launch patient")
-            text = json.dumps(data)
+            changed = strip_elements(data, site.profile)
+            if patient is not None and is_bundle:
+                count = _entry_count(data)
+                data = without_foreign(data, patient)
+                changed = changed or _entry_count(data) != count
+            if changed:
+                text = json.dumps(data)
     response = Response(text, status=upstream.status_code)
     response.headers["Content-Type"] = upstream.headers.get("Content-Type", FHIR_JSON)
     for name in _FORWARDED_RESPONSE_HEADERS:
         if name in upstream.headers:
             response.headers[name] = _to_public(site, upstream.headers[name])
     return response
+
+
+def _entry_count(bundle: dict[str, Any]) -> int:
+    entries = bundle.get("entry")
+    return len(entries) if isinstance(entries, list) else 0
 
 
 def _to_public(site: Site, text: str) -> str:
