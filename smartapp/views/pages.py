@@ -10,7 +10,7 @@ from rehab.context import PatientContext, PatientSummary
 from smartapp.forms import field_id
 from smartapp.views import ehr
 from smartapp.views.summary import summarize
-from smartapp.views.words import record_words
+from smartapp.views.words import goal_field_words, record_words
 from smartapp.web import LaunchSession, current_launch, launched_view
 
 bp = Blueprint("pages", __name__)
@@ -52,6 +52,7 @@ def number(value: float | int | None) -> str:
 # A global, not a context processor: imported macro files see globals only.
 bp.add_app_template_global(field_id, "field_id")
 bp.add_app_template_filter(record_words, "record_words")
+bp.add_app_template_filter(goal_field_words, "goal_field_words")
 
 
 @bp.get("/l/<launch_id>/")

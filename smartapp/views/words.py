@@ -39,6 +39,21 @@ RECORD_WORDS = {
     "Provenance": "Record of who wrote it (Provenance)",
 }
 
+GOAL_FIELD_WORDS = {
+    "lifecycleStatus": "Status",
+    "achievementStatus": "Progress",
+    "statusDate": "Status date",
+    "description": "Goal",
+    "target": "Target and due date",
+    "note": "Notes",
+    "outcomeReference": "Recorded scores",
+}
+
+
+def goal_field_words(name: str) -> str:
+    """A Goal element's name in clinic words."""
+    return GOAL_FIELD_WORDS.get(name, name)
+
 
 def record_words(resource_type: str) -> str:
     """A kind of FHIR record in clinic words."""

@@ -11,7 +11,7 @@ import re
 
 import pytest
 import requests
-from playwright.sync_api import Page, expect
+from playwright.sync_api import Browser, Page, expect
 
 from sandbox.stack import Stack
 
@@ -255,3 +255,34 @@ def test_a_goal_can_be_added_and_saved_with_the_keyboard_alone(
     page.keyboard.press("Enter")
     expect(page.locator("h1")).to_have_text("Plan saved")
     shots.take(page, "keyboard-saved")
+
+
+def test_two_reviewers_of_one_goal_the_second_sees_both_versions(
+    stack: Stack, browser: Browser, shots: Shots
+) -> None:
+    first = browser.new_context(viewport={"width": 1280, "height": 900}).new_page()
+    second = browser.new_context(viewport={"width": 1280, "height": 900}).new_page()
+    try:
+        for reviewer in (first, second):
+            reviewer.goto(launch_url(stack, patient="ff-goal-history"))
+            reviewer.locator("#goals-h + table a", has_text="Review").first.click()
+            expect(reviewer.locator("h1")).to_contain_text("Review:")
+        first.select_option("#r-status", "achieved")
+        first.check("input[name=decision][value=complete]")
+        first.click("text=Save the review")
+        expect(first.locator(".ff-notice--ok")).to_contain_text("Review saved")
+
+        second.select_option("#r-status", "improving")
+        second.fill("#r-note", "Swam twice this week")
+        second.click("text=Save the review")
+        expect(second.locator("#conflict-h")).to_have_text(
+            "Someone changed this goal while you were reviewing it"
+        )
+        expect(second.locator("#r-note")).to_have_value("Swam twice this week")
+        shots.take(second, "review-conflict")
+        assert serious_violations(second) == []
+        second.click("text=Save my review on the current version")
+        expect(second.locator(".ff-notice--ok")).to_contain_text("Review saved")
+    finally:
+        first.context.close()
+        second.context.close()

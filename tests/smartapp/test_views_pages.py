@@ -433,7 +433,7 @@ def test_a_concurrent_change_to_a_goal_shows_both_versions_and_keeps_the_review(
     html = response.get_data(as_text=True)
     assert response.status_code == 409
     assert "Someone changed this goal while you were reviewing it" in html
-    assert "<td>active</td><td>on-hold</td>" in html
+    assert '<th scope="row">Status</th><td>active</td><td>on-hold</td>' in html
     assert ">Walked twice</textarea>" in html
     assert 'name="base_version" value="4"' in html  # the next save goes on the current one
     assert gateway.reviews[0][2] == "3"
