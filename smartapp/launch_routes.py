@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
-from dataclasses import fields
-from datetime import datetime, timedelta
+from datetime import timedelta
 from urllib.parse import quote, urlencode
 
 from flask import Blueprint, redirect, render_template, request, url_for
@@ -14,11 +13,12 @@ from werkzeug.wrappers import Response
 from fhir_mappers import patient_context
 from launch.discovery import SmartConfiguration
 from launch.errors import LaunchError
-from launch.flow import PendingAuthorization, begin_authorization, complete_authorization
+from launch.flow import begin_authorization, complete_authorization
 from launch.tenant_model import Tenant
 from smartapp.errors import AppError
 from smartapp.security import allow_framing_by, session_id_from, set_session_cookie
 from smartapp.store import AuditEntry, Outcome
+from smartapp.tokens import pending_from_dict, pending_to_dict
 from smartapp.web import (
     correlation_id,
     csrf_token_for,
@@ -70,18 +70,6 @@ def _audit(
     )
 
 
-def _pending_to_dict(pending: PendingAuthorization) -> dict[str, object]:
-    data = {f.name: getattr(pending, f.name) for f in fields(pending)}
-    data["created_at"] = pending.created_at.isoformat()
-    return data
-
-
-def _pending_from_dict(data: dict[str, object]) -> PendingAuthorization:
-    values = dict(data)
-    values["created_at"] = datetime.fromisoformat(str(values["created_at"]))
-    return PendingAuthorization(**values)  # type: ignore[arg-type]
-
-
 def _all_frame_ancestors() -> tuple[str, ...]:
     return tuple(sorted({o for t in services().tenants.all() for o in t.frame_ancestors}))
 
@@ -95,15 +83,23 @@ def _cookie_blocked(*, relaunch_url: str | None) -> Response:
 
 def _authorize(tenant: Tenant, sid: str, launch: str | None) -> Response:
     found = services()
-    smart = smart_configuration(tenant)
-    pending = begin_authorization(
-        tenant, smart, redirect_uri=found.config.redirect_uri, launch=launch, now=found.store.now()
-    )
+    try:
+        smart = smart_configuration(tenant)
+        pending = begin_authorization(
+            tenant,
+            smart,
+            redirect_uri=found.config.redirect_uri,
+            launch=launch,
+            now=found.store.now(),
+        )
+    except LaunchError as exc:
+        _audit("launch", Outcome.FAILURE, tenant=tenant.name, detail=exc.code)
+        raise
     found.store.sessions.save_pending(
         sid,
         state=pending.state,
         tenant=tenant.name,
-        secret=_pending_to_dict(pending),
+        secret=pending_to_dict(pending),
         ttl=PENDING_TTL,
     )
     log.info("authorize redirect", extra={"tenant": tenant.name, "event": "authorize"})
@@ -159,7 +155,7 @@ def callback() -> Response:
             "browser window). Start FunctionFirst again from the EHR.",
         )
     allow_framing_by(tenant.frame_ancestors)
-    pending = _pending_from_dict(pending_record.secret)
+    pending = pending_from_dict(pending_record.secret)
     error = request.args.get("error")
     if error is not None:
         _audit("launch", Outcome.FAILURE, tenant=tenant.name, detail=f"authorize:{error[:60]}")

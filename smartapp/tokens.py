@@ -1,4 +1,4 @@
-"""Tokens of a launch: the tenant's discovery document (cached in SQL) and the token source.
+"""Tokens of a launch: discovery (cached in SQL), the token source, the pending authorization.
 
 The token source refreshes proactively (a minute before expiry) and on demand (a 401), once per
 launch across threads and workers (smart.md 50-51); each refresh is audited.
@@ -7,10 +7,12 @@ launch across threads and workers (smart.md 50-51); each refresh is audited.
 from __future__ import annotations
 
 import json
+from dataclasses import fields
 from datetime import datetime, timedelta
 
 from launch.discovery import SmartConfiguration, discover
 from launch.errors import LaunchError
+from launch.flow import PendingAuthorization
 from launch.refresh import refresh_tokens
 from launch.tenant_model import Tenant
 from launch.tokens import TokenSet, needs_refresh
@@ -118,3 +120,17 @@ class LaunchTokenSource:
         self._tokens = TokenSet.from_json(json.dumps(record.tokens))
         self._version = record.token_version
         return self._tokens.access_token
+
+
+def pending_to_dict(pending: PendingAuthorization) -> dict[str, object]:
+    """The pending authorization as a mapping for the encrypted store."""
+    data = {f.name: getattr(pending, f.name) for f in fields(pending)}
+    data["created_at"] = pending.created_at.isoformat()
+    return data
+
+
+def pending_from_dict(data: dict[str, object]) -> PendingAuthorization:
+    """Read back what `pending_to_dict` stored."""
+    values = dict(data)
+    values["created_at"] = datetime.fromisoformat(str(values["created_at"]))
+    return PendingAuthorization(**values)  # type: ignore[arg-type]

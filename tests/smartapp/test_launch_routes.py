@@ -194,3 +194,24 @@ def test_the_launched_page_frames_only_for_its_tenant(client: FlaskClient, ehr: 
     assert "object-src 'none'" in csp
     assert "base-uri 'none'" in csp
     assert page.headers["Cache-Control"] == "no-store"
+
+
+def test_an_ehr_whose_discovery_fails_ends_on_a_clean_page_and_is_audited(
+    app: Flask, client: FlaskClient, ehr: FakeEhr, wire: responses.RequestsMock
+) -> None:
+    # smart.md 8, 9, 72
+    wire.replace(responses.GET, f"{ISS}/.well-known/smart-configuration", status=503)
+    wire.add(responses.GET, f"{ISS}/metadata", status=503)
+    response = client.get("/launch", query_string={"iss": ISS, "launch": "l"})
+    while response.status_code == 303:
+        response = client.get(response.headers["Location"])
+    html = response.get_data(as_text=True)
+    assert response.status_code == 502
+    assert "Reference:" in html
+    assert "frame-ancestors https://ehr.example" in response.headers["Content-Security-Policy"]
+    (entry,) = app.extensions["functionfirst"].store.audit.entries()
+    assert (entry.action, entry.outcome, entry.detail) == (
+        "launch",
+        Outcome.FAILURE,
+        "discovery_failed",
+    )
