@@ -91,6 +91,19 @@ def wait_healthy(url: str, process: subprocess.Popen[bytes], log: Path) -> None:
     raise StackError(f"the app did not answer {url} in {APP_START_TIMEOUT:.0f} s")
 
 
+def wait_answering(url: str, timeout: float = 10.0) -> None:
+    """Wait until an in-process server answers `url` with 200."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            if requests.get(url, timeout=2).status_code == 200:
+                return
+        except requests.RequestException:
+            pass
+        time.sleep(0.05)
+    raise StackError(f"{url} did not answer in {timeout:.0f} s")
+
+
 def _last_line(path: Path) -> str:
     try:
         lines = [ln for ln in path.read_text("utf-8", errors="replace").splitlines() if ln.strip()]

@@ -15,7 +15,14 @@ from datetime import date
 from pathlib import Path
 from types import TracebackType
 
-from sandbox.app_process import StackError, app_environment, end_process, start_app, wait_healthy
+from sandbox.app_process import (
+    StackError,
+    app_environment,
+    end_process,
+    start_app,
+    wait_answering,
+    wait_healthy,
+)
 from sandbox.backends import Backend, free_port, start_backend
 from sandbox.ehr import EhrConfig, Listing, create_ehr_app, default_clients
 from sandbox.ehr.clock import OffsetClock
@@ -139,6 +146,7 @@ def start_stack(
         )
         config = replace(config, **dict(ehr_overrides or {}))  # type: ignore[arg-type]
         ehr_server.start(create_ehr_app(config))
+        wait_answering(f"{ehr_server.url}/healthz")
         if stack.app_process is not None:
             wait_healthy(f"{app_url}/healthz", stack.app_process, data_dir / "app.log")
     except BaseException:
