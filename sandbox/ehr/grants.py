@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from authlib.oauth2.rfc6749 import (
+    InvalidClientError,
     InvalidRequestError,
     InvalidScopeError,
     grants,
@@ -54,6 +55,15 @@ class CodeGrant(grants.AuthorizationCodeGrant):  # type: ignore[misc]
     """Authorization code grant keeping codes in the EHR state."""
 
     TOKEN_ENDPOINT_AUTH_METHODS = TOKEN_AUTH_METHODS
+
+    def validate_token_request(self) -> None:
+        """authlib's checks, then the simulated error `auth_invalid_client_secret`."""
+        super().validate_token_request()
+        user: EhrUser = self.request.authorization_code.user
+        if user.sim_error == "auth_invalid_client_secret":
+            raise InvalidClientError(
+                status_code=401, description="Invalid client secret (simulated)"
+            )
 
     def save_authorization_code(self, code: str, request: Any) -> None:
         """Remember the code with its PKCE challenge and nonce."""

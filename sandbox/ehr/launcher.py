@@ -25,6 +25,7 @@ SIM_ERRORS: Mapping[str, str] = MappingProxyType(
         "auth_invalid_client_id": "authorize: the client id is not registered",
         "auth_invalid_redirect_uri": "authorize: the redirect URI is not registered",
         "auth_invalid_scope": "authorize: invalid_scope sent back to the app",
+        "auth_invalid_client_secret": "token: the client's authentication is refused",
         "token_expired_refresh_token": "token: the refresh token has expired",
         "request_invalid_token": "FHIR: every request answers 401 invalid token",
         "request_expired_token": "FHIR: every request answers 401 expired token",

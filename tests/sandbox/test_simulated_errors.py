@@ -6,7 +6,7 @@ import pytest
 import requests
 
 from sandbox.stack import Stack
-from tests.sandbox.smart import authorize, bearer, launch, token_request, tokens
+from tests.sandbox.smart import authorize, bearer, exchange, launch, token_request, tokens
 
 pytestmark = pytest.mark.integration
 
@@ -39,6 +39,15 @@ def test_invalid_scope_comes_back_to_the_app_with_state(sekmet_stack: Stack) -> 
     assert attempt.response.status_code == 302
     assert attempt.params["error"] == "invalid_scope"
     assert attempt.params["state"] == "s-42"
+
+
+def test_invalid_client_secret_fails_the_code_exchange(sekmet_stack: Stack) -> None:
+    # smart.md 33, 85: invalid_client at the token endpoint
+    iss, launch_id = _launch(sekmet_stack, "auth_invalid_client_secret")
+    attempt = authorize(sekmet_stack, iss, launch_id=launch_id, client_id="functionfirst-secret")
+    response = exchange(iss, attempt, auth=("functionfirst-secret", sekmet_stack.client_secret))
+    assert response.status_code == 401
+    assert response.json()["error"] == "invalid_client"
 
 
 def test_expired_refresh_token_fails_the_refresh(sekmet_stack: Stack) -> None:
