@@ -194,6 +194,33 @@ def test_a_save_that_fails_keeps_every_field(stack: Stack, page: Page, shots: Sh
     expect(page.locator("h1")).to_have_text("Plan saved")
 
 
+@pytest.mark.parametrize(
+    ("sim_error", "words"),
+    [
+        ("request_expired_token", "The EHR no longer accepts this session."),
+        ("auth_invalid_scope", "The EHR refused the access FunctionFirst asks for"),
+    ],
+)
+def test_launch_failures_and_expired_sessions_get_clinician_words_and_a_reference(
+    stack: Stack, page: Page, shots: Shots, sim_error: str, words: str
+) -> None:
+    page.goto(launch_url(stack, patient="ff-typical", extra={"sim_error": sim_error}))
+    main = page.locator("main")
+    expect(main).to_contain_text(words)
+    expect(main).to_contain_text("start FunctionFirst again", ignore_case=True)
+    expect(main).to_contain_text("Reference:")
+    check_page(page, shots, sim_error)
+
+
+def test_an_ehr_outage_leaves_an_overview_that_says_what_is_missing(
+    stack: Stack, page: Page, shots: Shots
+) -> None:
+    page.goto(launch_url(stack, patient="ff-sparse", extra={"error_rate": "1"}))
+    expect(page.locator("#partial-h")).to_have_text("Partial data")
+    expect(page.locator("main")).to_contain_text("The EHR did not return everything. Missing:")
+    check_page(page, shots, "outage-overview")
+
+
 def test_a_launch_that_is_not_open_here_gets_a_clear_page(
     stack: Stack, page: Page, shots: Shots
 ) -> None:
