@@ -1,0 +1,207 @@
+"""Checklist items the app already meets that no other test named: partial results, an
+`online_access` refresh the EHR refuses, and the Goal the app writes (docs/smart-checklist.md)."""
+
+from __future__ import annotations
+
+import json
+import re
+from datetime import UTC, date, datetime
+from pathlib import Path
+from typing import Any
+from urllib.parse import parse_qs, urlsplit
+
+import pytest
+import responses
+from flask.testing import FlaskClient
+from requests import PreparedRequest
+
+from fhir_mappers import InvalidResourceError, check_resource, validated
+from smartapp import create_app
+from smartapp.gateway.capabilities import Strategy, WritePlan
+from smartapp.writeback import save_plan
+from tests.rehab.factories import make_plan
+from tests.smartapp.gateway.fakes import BASE, make_client
+
+from .conftest import https_client, run_launch, start_launch
+from .fake_ehr import GRANTED, ISS, FakeEhr, tenants_toml
+
+TODAY = date(2026, 11, 23)
+
+
+def searchset(*entries: dict[str, Any]) -> dict[str, Any]:
+    return {"resourceType": "Bundle", "type": "searchset", "entry": list(entries)}
+
+
+WITHHELD = {
+    "resourceType": "OperationOutcome",
+    "issue": [
+        {
+            "severity": "warning",
+            "code": "suppressed",
+            "diagnostics": "Some results were withheld by policy",
+        }
+    ],
+}
+GOAL = {
+    "resourceType": "Goal",
+    "id": "g1",
+    "lifecycleStatus": "active",
+    "description": {"text": "Walk to the mailbox every day"},
+    "subject": {"reference": "Patient/pat-1"},
+}
+
+
+def answer_searches(wire: responses.RequestsMock, ehr: FakeEhr) -> None:
+    """The EHR's searches: observations refused, goals partly withheld, the rest empty."""
+
+    def search(request: PreparedRequest) -> tuple[int, dict[str, str], str]:
+        kind = urlsplit(str(request.url)).path.rsplit("/", 1)[1]
+        if kind == "Observation":
+            return 403, {}, json.dumps(WITHHELD)
+        if kind == "Goal":
+            body = searchset(
+                {"resource": GOAL, "search": {"mode": "match"}},
+                {"resource": WITHHELD, "search": {"mode": "outcome"}},
+            )
+            return 200, {"Content-Type": "application/fhir+json"}, json.dumps(body)
+        return 200, {"Content-Type": "application/fhir+json"}, json.dumps(searchset())
+
+    wire.add_callback(
+        responses.GET, re.compile(re.escape(ehr.iss) + r"/[A-Za-z]+(\?.*)?$"), callback=search
+    )
+
+
+def test_withheld_results_leave_a_partial_overview_that_says_what_is_missing(
+    client: FlaskClient, ehr: FakeEhr, wire: responses.RequestsMock
+) -> None:
+    # smart.md 58: the server withholds some results (a refused search, an outcome entry in a
+    # searchset); the app shows what it got, says what is missing, and takes no outcome as data
+    path = run_launch(client, ehr)
+    answer_searches(wire, ehr)
+    page = client.get(path)
+    html = page.get_data(as_text=True)
+    assert page.status_code == 200
+    assert "Walk to the mailbox every day" in html
+    assert "The EHR did not return everything." in html
+    assert "pain and function scores" in html.split("Missing:", 1)[1].split("</p>", 1)[0]
+    assert "withheld by policy" not in html  # an OperationOutcome is not a goal or a score
+
+
+@pytest.fixture
+def online_settings(app_settings: dict[str, object], tmp_path: Path) -> dict[str, object]:
+    """The same EHR registered for `online_access` (a tenant whose policy forbids offline)."""
+    text = tenants_toml().replace(
+        "patient/CarePlan.rs offline_access", "patient/CarePlan.rs online_access", 1
+    )
+    path = tmp_path / "online.toml"
+    path.write_text(text, encoding="utf-8")
+    return {**app_settings, "FUNCTIONFIRST_TENANTS": str(path)}
+
+
+def test_the_app_asks_for_offline_access_by_default(client: FlaskClient, ehr: FakeEhr) -> None:
+    # smart.md 53: offline_access is preferred where the tenant allows it
+    query = parse_qs(urlsplit(start_launch(client, iss=ISS)).query)
+    scopes = query["scope"][0].split()
+    assert "offline_access" in scopes
+    assert "online_access" not in scopes
+
+
+def test_a_refused_online_access_refresh_asks_for_a_relaunch(
+    online_settings: dict[str, object],
+    ehr: FakeEhr,
+    wire: responses.RequestsMock,
+) -> None:
+    # smart.md 53: an online_access refresh tied to the EHR's browser session fails from the
+    # server; the clinician is asked to relaunch, nothing breaks
+    app = create_app(online_settings)
+    try:
+        client = https_client(app)
+        issue = ehr.token
+
+        def online(request: PreparedRequest) -> tuple[int, dict[str, str], str]:
+            status, headers, body = issue(request)
+            granted = json.loads(body)
+            granted["scope"] = GRANTED.replace("offline_access", "online_access")
+            return status, headers, json.dumps(granted)
+
+        wire.remove(responses.POST, f"{ehr.host}/auth/token")
+        wire.add_callback(responses.POST, f"{ehr.host}/auth/token", callback=online)
+        authorize = start_launch(client)
+        assert "online_access" in parse_qs(urlsplit(authorize).query)["scope"][0].split()
+        response = client.get(ehr.authorize(authorize))
+        assert response.status_code == 303
+        path = str(response.headers["Location"])
+        for body in ehr.issued:
+            body["access_token"] = "expired"  # the access token has run out
+        wire.replace(
+            responses.POST,
+            f"{ehr.host}/auth/token",
+            json={"error": "invalid_grant", "error_description": "no EHR session"},
+            status=400,
+        )
+        calls = len(wire.calls)
+        page = client.get(path + "session")
+        html = page.get_data(as_text=True)
+        assert page.status_code == 401
+        assert "start FunctionFirst again" in html
+        assert "no EHR session" not in html
+        refreshes = [c for c in wire.calls[calls:] if c.request.url == f"{ehr.host}/auth/token"]
+        assert len(refreshes) == 1  # the app did try the refresh its refresh_token allows
+        assert "grant_type=refresh_token" in str(refreshes[0].request.body)
+    finally:
+        app.extensions["functionfirst"].store.close()
+
+
+def test_the_goal_sent_has_the_required_elements_and_nothing_extra() -> None:
+    # smart.md 83: US Core Goal lifecycleStatus, description and subject; validated before it
+    # leaves; no free-text copies (the plan's barriers stay out of the Goal)
+    with responses.RequestsMock() as wire:
+        wire.post(
+            f"{BASE}/",
+            json={
+                "resourceType": "Bundle",
+                "type": "transaction-response",
+                "entry": [
+                    {"response": {"status": "201 Created", "location": loc}}
+                    for loc in (
+                        "Goal/g1/_history/1",
+                        "CarePlan/c1/_history/1",
+                        "Observation/o1/_history/1",
+                        "Observation/o2/_history/1",
+                        "Provenance/pv1/_history/1",
+                    )
+                ],
+            },
+        )
+        save_plan(
+            make_client(),
+            make_plan(barriers=("Fear of a flare after the divorce",)),
+            write_plan=WritePlan(
+                strategy=Strategy.TRANSACTION,
+                reasons=(),
+                observations=True,
+                provenance=True,
+                conditional_create=True,
+                goal_update=True,
+                versioned_update=True,
+            ),
+            patient_id="p1",
+            author="Practitioner/9",
+            today=TODAY,
+            plan_key="plan-1",
+            recorded=datetime(2026, 11, 23, 10, 0, tzinfo=UTC),
+        )
+        sent = json.loads(wire.calls[0].request.body or "{}")
+    goals = [e["resource"] for e in sent["entry"] if e["resource"]["resourceType"] == "Goal"]
+    assert goals
+    for goal in goals:
+        assert goal["lifecycleStatus"] == "active"
+        assert goal["description"]["text"]
+        assert goal["subject"] == {"reference": "Patient/p1"}
+        assert "note" not in goal
+        assert "divorce" not in json.dumps(goal)
+        assert check_resource(goal) == []
+    assert validated(goals[0])["subject"] == {"reference": "Patient/p1"}
+    bare = {k: v for k, v in goals[0].items() if k != "subject"}
+    with pytest.raises(InvalidResourceError):
+        validated(bare)  # the gate every outgoing resource passes refuses a Goal without subject
