@@ -1,11 +1,12 @@
 """Checklist items the app already meets that no other test named: partial results, an
-`online_access` refresh the EHR refuses, and the Goal the app writes (docs/smart-checklist.md)."""
+`online_access` refresh the EHR refuses, the Goal the app writes, the absolute session lifetime
+(docs/smart-checklist.md)."""
 
 from __future__ import annotations
 
 import json
 import re
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
@@ -18,14 +19,28 @@ from requests import PreparedRequest
 from fhir_mappers import InvalidResourceError, check_resource, validated
 from smartapp import create_app
 from smartapp.gateway.capabilities import Strategy, WritePlan
-from smartapp.writeback import save_plan
+from smartapp.store import Store
+from smartapp.writeback import WriteEvent, save_plan
 from tests.rehab.factories import make_plan
 from tests.smartapp.gateway.fakes import BASE, make_client
 
-from .conftest import https_client, run_launch, start_launch
+from .conftest import SECRET, https_client, run_launch, start_launch
 from .fake_ehr import GRANTED, ISS, FakeEhr, tenants_toml
 
 TODAY = date(2026, 11, 23)
+
+
+def every_write(strategy: Strategy) -> WritePlan:
+    """A write plan for an EHR that accepts every write the app makes."""
+    return WritePlan(
+        strategy=strategy,
+        reasons=(),
+        observations=True,
+        provenance=True,
+        conditional_create=True,
+        goal_update=True,
+        versioned_update=True,
+    )
 
 
 def searchset(*entries: dict[str, Any]) -> dict[str, Any]:
@@ -176,15 +191,7 @@ def test_the_goal_sent_has_the_required_elements_and_nothing_extra() -> None:
         save_plan(
             make_client(),
             make_plan(barriers=("Fear of a flare after the divorce",)),
-            write_plan=WritePlan(
-                strategy=Strategy.TRANSACTION,
-                reasons=(),
-                observations=True,
-                provenance=True,
-                conditional_create=True,
-                goal_update=True,
-                versioned_update=True,
-            ),
+            write_plan=every_write(Strategy.TRANSACTION),
             patient_id="p1",
             author="Practitioner/9",
             today=TODAY,
@@ -205,3 +212,53 @@ def test_the_goal_sent_has_the_required_elements_and_nothing_extra() -> None:
     bare = {k: v for k, v in goals[0].items() if k != "subject"}
     with pytest.raises(InvalidResourceError):
         validated(bare)  # the gate every outgoing resource passes refuses a Goal without subject
+
+
+def test_a_busy_session_still_ends_at_the_absolute_limit(sqlite_url: str) -> None:
+    # smart.md 64: the absolute lifetime (8 h by default) holds however active the session is
+    clock = [datetime(2026, 1, 1, 8, 0, tzinfo=UTC)]
+    store = Store.open(sqlite_url, secret_key=SECRET, now=lambda: clock[0])
+    try:
+        sid = store.sessions.new_browser_session()
+        launch_id = store.sessions.create_launch(
+            sid,
+            tenant="ehr",
+            patient_id="p1",
+            fhir_user="Practitioner/1",
+            tokens={"access_token": "AT-1", "refresh_token": "RT-1"},
+            expires_at=clock[0] + timedelta(minutes=10),
+        )
+        for _ in range(int(timedelta(hours=8) / timedelta(minutes=20)) - 1):
+            clock[0] += timedelta(minutes=20)  # used every 20 minutes: never idle for long
+            assert store.sessions.launch_for_session(launch_id, sid) is not None
+        clock[0] = datetime(2026, 1, 1, 16, 0, 1, tzinfo=UTC)
+        assert store.sessions.launch_for_session(launch_id, sid) is None
+        assert not store.sessions.browser_session_alive(sid)
+    finally:
+        store.close()
+
+
+def test_a_write_the_ehr_forbids_is_reported_once_and_not_retried() -> None:
+    # smart.md 80: a 403 on a write the granted scopes seemed to allow: say so, record the
+    # resource type and status, never retry
+    events: list[WriteEvent] = []
+    with responses.RequestsMock(assert_all_requests_are_fired=False) as wire:
+        wire.post(f"{BASE}/Goal", status=403, json=WITHHELD)
+        result = save_plan(
+            make_client(),
+            make_plan(),
+            write_plan=every_write(Strategy.SEQUENTIAL),
+            patient_id="p1",
+            author="Practitioner/9",
+            today=TODAY,
+            plan_key="plan-1",
+            recorded=datetime(2026, 11, 23, 10, 0, tzinfo=UTC),
+            hook=events.append,
+        )
+        assert [(c.request.method, c.request.url) for c in wire.calls] == [("POST", f"{BASE}/Goal")]
+    assert result.written == ()
+    assert [(f.resource_type, f.status) for f in result.failed] == [("Goal", 403)]
+    assert "does not allow" in result.failed[0].message
+    assert [(e.action, e.accepted, e.detail) for e in events] == [
+        ("create:Goal", False, "HTTP 403 FhirForbidden")
+    ]
