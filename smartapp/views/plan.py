@@ -108,9 +108,17 @@ def _render(
         draft_status=draft_status,
         draft_version=draft_version,
         draft_url=f"/l/{launch.launch_id}/api/drafts/current",
-        strategy_words=strategy_words(ehr.write_plan(launch).strategy.value),
+        strategy_words=_planned_words(launch),
     )
     return body, status
+
+
+def _planned_words(launch: LaunchSession) -> str | None:
+    """What saving will do; the form must show even when the EHR's capabilities cannot be read."""
+    try:
+        return strategy_words(ehr.write_plan(launch).strategy.value)
+    except FhirError:
+        return None
 
 
 @bp.get("/l/<launch_id>/plan")
