@@ -1,6 +1,6 @@
-"""Checklist items the app already meets that no other test named: partial results, an
-`online_access` refresh the EHR refuses, the Goal the app writes, the absolute session lifetime
-(docs/smart-checklist.md)."""
+"""Checklist items the app meets that no other test of the app named, through its public surface:
+partial results, foreign next links, an `online_access` refresh the EHR refuses, the Goal and
+Provenance it writes, a forbidden write, the absolute session lifetime (docs/smart-checklist.md)."""
 
 from __future__ import annotations
 
@@ -66,7 +66,9 @@ GOAL = {
 }
 
 
-def answer_searches(wire: responses.RequestsMock, ehr: FakeEhr) -> None:
+def answer_searches(
+    wire: responses.RequestsMock, ehr: FakeEhr, *, goal_links: tuple[dict[str, str], ...] = ()
+) -> None:
     """The EHR's searches: observations refused, goals partly withheld, the rest empty."""
 
     def search(request: PreparedRequest) -> tuple[int, dict[str, str], str]:
@@ -78,6 +80,7 @@ def answer_searches(wire: responses.RequestsMock, ehr: FakeEhr) -> None:
                 {"resource": GOAL, "search": {"mode": "match"}},
                 {"resource": WITHHELD, "search": {"mode": "outcome"}},
             )
+            body["link"] = list(goal_links)
             return 200, {"Content-Type": "application/fhir+json"}, json.dumps(body)
         return 200, {"Content-Type": "application/fhir+json"}, json.dumps(searchset())
 
@@ -100,6 +103,24 @@ def test_withheld_results_leave_a_partial_overview_that_says_what_is_missing(
     assert "The EHR did not return everything." in html
     assert "pain and function scores" in html.split("Missing:", 1)[1].split("</p>", 1)[0]
     assert "withheld by policy" not in html  # an OperationOutcome is not a goal or a score
+
+
+def test_a_next_link_to_another_host_never_gets_the_token(
+    client: FlaskClient, ehr: FakeEhr, wire: responses.RequestsMock
+) -> None:
+    # smart.md 67: a reference (here a searchset's next page) on another host is not followed
+    # with the access token; the page says the goals may be incomplete
+    path = run_launch(client, ehr)
+    elsewhere = "https://records.evil.example/fhir/Goal?page=2"
+    answer_searches(wire, ehr, goal_links=({"relation": "next", "url": elsewhere},))
+    wire.get(elsewhere, json=searchset())
+    page = client.get(path)
+    html = page.get_data(as_text=True)
+    assert page.status_code == 200
+    assert "Walk to the mailbox every day" in html
+    missing = html.split("Missing: ", 1)[1].split(". What is shown", 1)[0].split("; ")
+    assert "goals" in missing
+    assert not [c for c in wire.calls if "evil.example" in str(c.request.url)]
 
 
 @pytest.fixture
