@@ -2,18 +2,17 @@
 
 from __future__ import annotations
 
-import dataclasses
-import enum
 import hashlib
 import json
 import re
 import time
 import uuid
-from datetime import date, datetime
+from concurrent.futures import ThreadPoolExecutor
 from importlib import resources
 from typing import Any
 
-from flask import Blueprint, Response, jsonify, request, url_for
+import orjson
+from flask import Blueprint, Response, copy_current_request_context, jsonify, request, url_for
 from werkzeug.routing import BuildError
 
 from fhir_mappers.errors import InvalidKeyError
@@ -40,21 +39,6 @@ _FHIR_ID = re.compile(r"^[A-Za-z0-9\-.]{1,64}$")
 _IDEMPOTENCY_KEY = re.compile(r"^[\x21-\x7e]{8,200}$")
 # A double click's second request waits this long for the first one's answer.
 _BUSY_WAIT = 20.0
-
-
-def jsonable(value: Any) -> Any:
-    """Domain objects as JSON: dataclasses as objects, dates ISO, enums by their FHIR code."""
-    if dataclasses.is_dataclass(value) and not isinstance(value, type):
-        return {f.name: jsonable(getattr(value, f.name)) for f in dataclasses.fields(value)}
-    if isinstance(value, enum.Enum):
-        return value.value
-    if isinstance(value, datetime | date):
-        return value.isoformat()
-    if isinstance(value, tuple | list):
-        return [jsonable(item) for item in value]
-    if isinstance(value, dict):
-        return {str(k): jsonable(v) for k, v in value.items()}
-    return value
 
 
 def _drafts() -> DraftStore:
@@ -95,11 +79,15 @@ def openapi() -> Response:
 def get_context(launch_id: str) -> Response:
     """The patient context, the write plan (strategy and why) and the CSRF token."""
     launch = current_launch()
-    loaded = ehr.context(launch)
-    plan = ehr.write_plan(launch)
-    return jsonify({
-        "context": jsonable(loaded.context),
-        "flags": jsonable(overview_flags(loaded.context, ehr.today())),
+    # The CapabilityStatement (read once per tenant) goes out beside the searches, so a cold
+    # cache adds no sequential round trip.
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        planned = pool.submit(copy_current_request_context(ehr.write_plan), launch)
+        loaded = ehr.context(launch)
+        plan = planned.result()
+    return _fast_json({
+        "context": loaded.context,
+        "flags": overview_flags(loaded.context, ehr.today()),
         "missing": list(loaded.missing),
         "capabilities": plan.to_dict(),
         "round_trips": loaded.round_trips,
@@ -128,11 +116,13 @@ def post_plan(launch_id: str) -> Response:
     if claim is not None:
         return claim
     try:
+        patient = ehr.context(launch).context.patient  # cached; the save refreshes it after
         result = ehr.save(launch, plan, plan_key)
     except BaseException:
         _keys().release(launch.tenant.name, key, owner=owner)
         raise
-    answer: dict[str, Any] = {**result.to_dict(), "plan_key": plan_key}
+    answer: dict[str, Any] = {**result.to_dict(), "plan_key": plan_key,
+                              "round_trips": result.round_trips}
     answer["warnings"] = [
         *result.warnings, *plan_warnings(plan), *(w for g in plan.goals for w in smart_check(g))
     ]
@@ -140,11 +130,9 @@ def post_plan(launch_id: str) -> Response:
         # Nothing final: a retry with the same key runs again and completes the set.
         _keys().release(launch.tenant.name, key, owner=owner)
         return _json(502, {**answer, "error": "save_incomplete", "handout_url": None})
-    patient = ehr.context(launch).context.patient
     ehr.pages().saved.remember(launch.launch_id, plan_key, plan=plan.to_dict(),
                                result=result.to_dict(),
                                patient_name=patient.name if patient else None)
-    ehr.pages().contexts.invalidate(launch.launch_id)
     if launch.patient_id and launch.fhir_user:
         _drafts().clear(launch.tenant.name, launch.patient_id, launch.fhir_user)
     answer["handout_url"] = _handout_url(launch.launch_id, plan_key)
@@ -205,6 +193,13 @@ def _handout_url(launch_id: str, plan_key: str) -> str | None:
         return None
 
 
+def _fast_json(data: dict[str, Any]) -> Response:
+    """A JSON answer serialized by orjson, which writes the domain's frozen dataclasses as
+    objects, dates as YYYY-MM-DD and enums by their (FHIR code) values; fast enough for a
+    heavy patient's context (~100 KB)."""
+    return Response(orjson.dumps(data), mimetype="application/json")
+
+
 def _json(status: int, data: dict[str, Any]) -> Response:
     response = jsonify(data)
     response.status_code = status
@@ -244,7 +239,6 @@ def post_review(launch_id: str, goal_id: str) -> Response:
         return _json(409, {"error": "conflict",
                            "message": "Someone changed this goal in the EHR since you opened it.",
                            "conflict": result.to_dict()})
-    ehr.pages().contexts.invalidate(launch_id)
     return _json(201, result.to_dict())
 
 

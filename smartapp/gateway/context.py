@@ -35,12 +35,19 @@ def load_context(
     quirks: Mapping[str, bool],
     lookback_days: int = 730,
     max_pages: int = 4,
+    page_size: int = 1000,
+    date_slices: int = 4,
 ) -> ContextResult:
     """Run the context searches together, page each to a bound, map to a PatientContext."""
     specs = search_specs(
         patient_id, lookback_start=today - timedelta(days=lookback_days), quirks=quirks
     )
-    fetched = fetch_all(client, tuple(as_read(spec) for spec in specs), max_pages=max_pages)
+    planned = tuple(
+        sliced
+        for spec in specs
+        for sliced in slice_by_date(with_page_size(as_read(spec), page_size), today, date_slices)
+    )
+    fetched = fetch_all(client, planned, max_pages=max_pages)
     context = patient_context(fetched.resources, today=today)
     missing = tuple(dict.fromkeys((*context.missing, *fetched.missing)))
     truncated = tuple(r.words for r in fetched.results if r.truncated)
@@ -61,6 +68,37 @@ def as_read(spec: SearchSpec) -> SearchSpec:
             spec, resource_type=f"{spec.resource_type}/{spec.params[0][1]}", params=()
         )
     return spec
+
+
+def with_page_size(spec: SearchSpec, page_size: int) -> SearchSpec:
+    """The spec asking for `page_size` per page: fewer pages, fewer sequential rounds (a
+    server may still page sooner; FHIR R4 search.html#count: _count is a hint)."""
+    if not any(key == "_count" for key, _ in spec.params):
+        return spec
+    params = tuple((k, str(page_size) if k == "_count" else v) for k, v in spec.params)
+    return dataclasses.replace(spec, params=params)
+
+
+def slice_by_date(spec: SearchSpec, today: date, slices: int) -> tuple[SearchSpec, ...]:
+    """A `date=ge<start>` search split into `slices` windows searched side by side, so a long
+    history (a heavy patient's thousands of scores) comes in one round instead of many pages."""
+    since = next((v for k, v in spec.params if k == "date" and v.startswith("ge")), None)
+    if since is None or slices < 2:
+        return (spec,)
+    try:
+        start = date.fromisoformat(since[2:12])
+    except ValueError:
+        return (spec,)
+    step = max(1, (today - start).days // slices)
+    bounds = [start + timedelta(days=step * i) for i in range(slices)]
+    rest = tuple((k, v) for k, v in spec.params if not (k == "date" and v == since))
+    windows = []
+    for i, lower in enumerate(bounds):
+        window: tuple[tuple[str, str], ...] = (("date", f"ge{lower.isoformat()}"),)
+        if i + 1 < len(bounds):
+            window += (("date", f"lt{bounds[i + 1].isoformat()}"),)
+        windows.append(dataclasses.replace(spec, name=f"{spec.name}#{i}", params=rest + window))
+    return tuple(windows)
 
 
 class ContextCache:

@@ -50,7 +50,9 @@ def test_the_context_comes_in_one_round_of_parallel_searches() -> None:
     result = load_context(make_client(), "p1", today=TODAY, quirks={})
     assert result.round_trips == 1
     specs = search_specs("p1", lookback_start=TODAY, quirks={})
-    assert result.requests == len(specs)  # one request per search, all in the same round
+    dated = sum(any(k == "date" and v.startswith("ge") for k, v in s.params) for s in specs)
+    # one request per search, the dated ones in four windows, all in the same round
+    assert result.requests == len(specs) + 3 * dated
     assert result.missing == ()
     assert result.context.patient is not None
     assert result.context.patient.id == "p1"
@@ -64,8 +66,13 @@ def test_the_searches_carry_the_lookback_window_and_the_quirks() -> None:
                  lookback_days=365)
     queries = [parse_qs(urlsplit(c.request.url).query) for c in responses.calls
                if urlsplit(c.request.url).path.endswith("/Observation")]
-    assert any(q.get("date") == ["ge2025-11-23"] for q in queries)
+    windows = sorted(tuple(q["date"]) for q in queries if "date" in q)
+    # the year is searched in four windows side by side: [ge start, lt next) ... [ge last)
+    assert windows[0] == ("ge2025-11-23", "lt2026-02-22")
+    assert windows[-1] == ("ge2026-08-23",)
+    assert len(windows) == 4
     assert all(q.get("category") == ["survey"] for q in queries)
+    assert all(q.get("_count") in (["1000"], None) for q in queries)
 
 
 @responses.activate
