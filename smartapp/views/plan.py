@@ -143,6 +143,13 @@ def plan_post(launch_id: str) -> tuple[str, int] | BaseResponse:
     if action != "save":
         fields = _edit(fields, action, request.form)
         return _render(launch, fields, plan_key, draft_status=_store(launch, fields, plan_key))
+    return _save(launch, fields, plan_key)
+
+
+def _save(
+    launch: LaunchSession, fields: dict[str, str], plan_key: str
+) -> tuple[str, int] | BaseResponse:
+    """Parse, gate and save; anything short of a save shows the form again with every field."""
     kept = _store(launch, fields, plan_key)
     parsed, errors = forms.parse_plan(fields)
     if parsed is None:
@@ -180,7 +187,8 @@ def plan_post(launch_id: str) -> tuple[str, int] | BaseResponse:
     )
     if result.complete:
         ehr.pages().drafts.clear(*_draft_key(launch))
-    return redirect(url_for("pages.saved", launch_id=launch_id, plan_key=plan_key), code=303)
+    target = url_for("pages.saved", launch_id=launch.launch_id, plan_key=plan_key)
+    return redirect(target, code=303)
 
 
 @bp.post("/l/<launch_id>/plan/check")
