@@ -6,7 +6,10 @@ import re
 import zlib
 from datetime import date
 
-from rehab.plan import ActionPlan, Frequency, PeriodUnit
+import pytest
+
+from rehab.plan import ActionPlan, ExpressedBy, FollowUp, Frequency, PeriodUnit
+from rehab.templates import GoalTemplate, default_library, goal_from_template
 from smartapp.forms import parse_plan
 from smartapp.handout import (
     CALL_US,
@@ -118,3 +121,17 @@ def test_text_outside_the_pdf_fonts_is_kept_readable() -> None:
     text = pdf_text(handout_pdf(build_handout(plan, patient_name="José Núñez", today=TODAY)))
     assert 'Play with my grandchild - "Zoë" ?.' in text
     assert "For José Núñez." in text
+
+
+@pytest.mark.parametrize("template", default_library().templates, ids=lambda t: t.key)
+def test_every_template_makes_a_handout_at_grade_eight_or_below(template: GoalTemplate) -> None:
+    goal = goal_from_template(template, key=template.key, start=TODAY)
+    plan = ActionPlan(
+        what_matters="Walk my dog again",
+        expressed_by=ExpressedBy.PATIENT,
+        goals=(goal,),
+        confidence=8,
+        follow_up=FollowUp(check_in=date(2026, 12, 7), review=date(2027, 1, 4)),
+    )
+    text = handout_text(build_handout(plan, patient_name=None, today=TODAY))
+    assert 0 < reading_grade(text) <= 8
