@@ -63,6 +63,12 @@ def test_goals_from_templates_are_saved_handed_out_and_reviewed_later(
     expect(page.locator("h1")).to_have_text("My action plan")
     expect(page.locator(".ff-checklist")).to_have_count(2)
     check_page(page, shots, "handout")
+    page.emulate_media(media="print")  # the print style: the handout alone, no app chrome
+    expect(page.locator(".app-header")).to_be_hidden()
+    expect(page.locator(".ff-no-print")).to_be_hidden()
+    expect(page.locator(".ff-handout h1")).to_be_visible()
+    shots.take(page, "handout-print")
+    page.emulate_media(media="screen")
     pdf = page.request.get(page.url + ".pdf")
     assert pdf.ok
     assert pdf.body().startswith(b"%PDF-")
