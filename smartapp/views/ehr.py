@@ -27,6 +27,8 @@ from smartapp.writeback.result import SaveResult, WriteEvent
 from smartapp.writeback.review import Conflict, ReviewResult, read_goal, save_review
 from smartapp.writeback.save import save_plan
 
+MAX_STYLES = 64
+
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class PageServices:
@@ -164,5 +166,7 @@ def ehr_style(launch: LaunchSession) -> EhrStyle | None:
             document = services().oauth_http.get_json(url).body
         except OAuthHttpError:
             return None  # the default style serves; the page must not fail for a colour
+        if len(cache) >= MAX_STYLES:
+            cache.clear()  # an EHR that varies the URL per launch must not grow memory
         cache[url] = parse_style(document)
     return cache[url]
