@@ -479,3 +479,69 @@ def test_an_ehr_that_refuses_goal_updates_is_named_before_and_after_the_review(
     assert "this EHR does not accept this change from apps" in html
     assert "Press Save again" not in html
     assert ">Better week</textarea>" in html
+
+
+def test_the_smart_check_answers_as_the_clinician_types(
+    client: FlaskClient, launched: str, gateway: FakeGateway
+) -> None:
+    fields = {**plan_form(client, launched), "template": "walk-around-block"}
+    html = post(client, f"/l/{launched}/plan", fields).get_data(as_text=True)
+    typed = {**fields, **form_values(html), "goals[0].steps[0].how_much": ""}
+    typed.pop("template")
+    answer = client.post(
+        f"/l/{launched}/plan/check",
+        data=typed,
+        headers={"Origin": APP, "X-CSRF-Token": fields["csrf_token"]},
+    ).get_json()
+    assert any("say how much" in message for message in answer["checks"]["0"])
+
+
+def test_an_ehr_that_takes_nothing_offers_the_handout_and_a_download(
+    client: FlaskClient, launched: str, gateway: FakeGateway, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def export(launch: LaunchSession, plan: ActionPlan, plan_key: str) -> SaveResult:
+        gateway.saved.append((plan, plan_key))
+        bundle = {"resourceType": "Bundle", "type": "transaction", "entry": []}
+        return SaveResult(strategy=Strategy.EXPORT, written=(), export_bundle=bundle)
+
+    monkeypatch.setattr(ehr, "save", export)
+    saved = client.get(save_one_goal(client, launched).headers["Location"])
+    html = saved.get_data(as_text=True)
+    assert "Not saved in the EHR: this EHR accepts nothing from FunctionFirst." in html
+    assert "Nothing was written to the EHR." in html
+    download = client.get(f"/l/{launched}/saved/{gateway.saved[0][1]}/bundle.json")
+    assert download.mimetype == "application/fhir+json"
+    assert download.get_json()["resourceType"] == "Bundle"
+
+
+def test_save_again_completes_a_partial_save_under_the_same_plan_key(
+    client: FlaskClient, launched: str, gateway: FakeGateway, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    answers = [
+        SaveResult(
+            strategy=Strategy.SEQUENTIAL,
+            written=(Written(resource_type="Goal", id="g1", version_id="1"),),
+            failed=(Failed(resource_type="CarePlan", message="timed out", status=504),),
+        ),
+        SaveResult(
+            strategy=Strategy.SEQUENTIAL,
+            written=(
+                Written(resource_type="Goal", id="g1", version_id="1", created=False),
+                Written(resource_type="CarePlan", id="cp1", version_id="1"),
+            ),
+        ),
+    ]
+
+    def save(launch: LaunchSession, plan: ActionPlan, plan_key: str) -> SaveResult:
+        gateway.saved.append((plan, plan_key))
+        return answers[len(gateway.saved) - 1]
+
+    monkeypatch.setattr(ehr, "save", save)
+    partial = client.get(save_one_goal(client, launched).headers["Location"])
+    token = csrf_of(partial.get_data(as_text=True))
+    plan_key = gateway.saved[0][1]
+    again = post(client, f"/l/{launched}/saved/{plan_key}/retry", {"csrf_token": token})
+    assert again.status_code == 303
+    html = client.get(again.headers["Location"]).get_data(as_text=True)
+    assert "<h1>Plan saved</h1>" in html
+    assert [key for _, key in gateway.saved] == [plan_key, plan_key]
