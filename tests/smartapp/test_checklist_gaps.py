@@ -1,12 +1,13 @@
-"""Checklist items the app meets that no other test of the app named, through its public surface:
-partial results, foreign next links, an `online_access` refresh the EHR refuses, the Goal and
-Provenance it writes, a forbidden write, the absolute session lifetime (docs/smart-checklist.md)."""
+"""Checklist items the app meets that no other test of the app named, through its pages and
+store: partial results, foreign next links, features from the granted scopes, an
+`online_access` refresh the EHR refuses, the absolute session lifetime
+(docs/smart-checklist.md; write-back items: tests/smartapp/writeback/test_checklist_gaps.py)."""
 
 from __future__ import annotations
 
 import json
 import re
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
@@ -16,31 +17,11 @@ import responses
 from flask.testing import FlaskClient
 from requests import PreparedRequest
 
-from fhir_mappers import InvalidResourceError, check_resource, validated
 from smartapp import create_app
-from smartapp.gateway.capabilities import Strategy, WritePlan
 from smartapp.store import Store
-from smartapp.writeback import SaveResult, WriteEvent, save_plan
-from tests.rehab.factories import make_plan
-from tests.smartapp.gateway.fakes import BASE, make_client
 
 from .conftest import SECRET, https_client, run_launch, start_launch
 from .fake_ehr import GRANTED, ISS, FakeEhr, tenants_toml
-
-TODAY = date(2026, 11, 23)
-
-
-def every_write(strategy: Strategy) -> WritePlan:
-    """A write plan for an EHR that accepts every write the app makes."""
-    return WritePlan(
-        strategy=strategy,
-        reasons=(),
-        observations=True,
-        provenance=True,
-        conditional_create=True,
-        goal_update=True,
-        versioned_update=True,
-    )
 
 
 def searchset(*entries: dict[str, Any]) -> dict[str, Any]:
@@ -66,6 +47,30 @@ GOAL = {
 }
 
 
+WRITTEN_TYPES = (
+    "Goal", "CarePlan", "Observation", "ServiceRequest", "Provenance", "DocumentReference",
+)  # fmt: skip
+ACCEPTS_ALL = {
+    "resourceType": "CapabilityStatement",
+    "fhirVersion": "4.0.1",
+    "rest": [
+        {
+            "mode": "server",
+            "interaction": [{"code": "transaction"}, {"code": "batch"}],
+            "resource": [
+                {
+                    "type": kind,
+                    "interaction": [{"code": c} for c in ("read", "create", "update")],
+                    "conditionalCreate": True,
+                    "versioning": "versioned-update",
+                }
+                for kind in WRITTEN_TYPES
+            ],
+        }
+    ],
+}
+
+
 def answer_searches(
     wire: responses.RequestsMock, ehr: FakeEhr, *, goal_links: tuple[dict[str, str], ...] = ()
 ) -> None:
@@ -73,6 +78,8 @@ def answer_searches(
 
     def search(request: PreparedRequest) -> tuple[int, dict[str, str], str]:
         kind = urlsplit(str(request.url)).path.rsplit("/", 1)[1]
+        if kind == "metadata":
+            return 200, {"Content-Type": "application/fhir+json"}, json.dumps(ACCEPTS_ALL)
         if kind == "Observation":
             return 403, {}, json.dumps(WITHHELD)
         if kind == "Goal":
@@ -123,6 +130,40 @@ def test_a_next_link_to_another_host_never_gets_the_token(
     assert not [c for c in wire.calls if "evil.example" in str(c.request.url)]
 
 
+def grant(wire: responses.RequestsMock, ehr: FakeEhr, scope: str) -> None:
+    """The EHR grants `scope` (whatever was asked for) from now on."""
+    issue = ehr.token
+
+    def granting(request: PreparedRequest) -> tuple[int, dict[str, str], str]:
+        status, headers, body = issue(request)
+        return status, headers, json.dumps({**json.loads(body), "scope": scope})
+
+    wire.remove(responses.POST, f"{ehr.host}/auth/token")
+    wire.add_callback(responses.POST, f"{ehr.host}/auth/token", callback=granting)
+
+
+@pytest.mark.parametrize(
+    ("granted", "words"),
+    [
+        (
+            "patient/Goal.crus patient/CarePlan.crus",
+            "Saving writes the goals and care plan to the chart in one step.",
+        ),
+        ("patient/Goal.rs patient/CarePlan.rs", "you can print the plan and download it."),
+    ],
+)
+def test_the_plan_page_offers_only_the_writes_the_granted_scopes_allow(
+    client: FlaskClient, ehr: FakeEhr, wire: responses.RequestsMock, granted: str, words: str
+) -> None:
+    # smart.md 35: features follow the granted scopes, whatever the EHR itself accepts
+    grant(wire, ehr, f"launch openid fhirUser patient/Patient.r {granted} offline_access")
+    path = run_launch(client, ehr)
+    answer_searches(wire, ehr)
+    page = client.get(path + "plan")
+    assert page.status_code == 200
+    assert words in page.get_data(as_text=True)
+
+
 @pytest.fixture
 def online_settings(app_settings: dict[str, object], tmp_path: Path) -> dict[str, object]:
     """The same EHR registered for `online_access` (a tenant whose policy forbids offline)."""
@@ -152,16 +193,7 @@ def test_a_refused_online_access_refresh_asks_for_a_relaunch(
     app = create_app(online_settings)
     try:
         client = https_client(app)
-        issue = ehr.token
-
-        def online(request: PreparedRequest) -> tuple[int, dict[str, str], str]:
-            status, headers, body = issue(request)
-            granted = json.loads(body)
-            granted["scope"] = GRANTED.replace("offline_access", "online_access")
-            return status, headers, json.dumps(granted)
-
-        wire.remove(responses.POST, f"{ehr.host}/auth/token")
-        wire.add_callback(responses.POST, f"{ehr.host}/auth/token", callback=online)
+        grant(wire, ehr, GRANTED.replace("offline_access", "online_access"))
         authorize = start_launch(client)
         assert "online_access" in parse_qs(urlsplit(authorize).query)["scope"][0].split()
         response = client.get(ehr.authorize(authorize))
@@ -188,53 +220,6 @@ def test_a_refused_online_access_refresh_asks_for_a_relaunch(
         app.extensions["functionfirst"].store.close()
 
 
-def test_the_goal_sent_has_the_required_elements_and_nothing_extra() -> None:
-    # smart.md 83: US Core Goal lifecycleStatus, description and subject; validated before it
-    # leaves; no free-text copies (the plan's barriers stay out of the Goal)
-    with responses.RequestsMock() as wire:
-        wire.post(
-            f"{BASE}/",
-            json={
-                "resourceType": "Bundle",
-                "type": "transaction-response",
-                "entry": [
-                    {"response": {"status": "201 Created", "location": loc}}
-                    for loc in (
-                        "Goal/g1/_history/1",
-                        "CarePlan/c1/_history/1",
-                        "Observation/o1/_history/1",
-                        "Observation/o2/_history/1",
-                        "Provenance/pv1/_history/1",
-                    )
-                ],
-            },
-        )
-        save_plan(
-            make_client(),
-            make_plan(barriers=("Fear of a flare after the divorce",)),
-            write_plan=every_write(Strategy.TRANSACTION),
-            patient_id="p1",
-            author="Practitioner/9",
-            today=TODAY,
-            plan_key="plan-1",
-            recorded=datetime(2026, 11, 23, 10, 0, tzinfo=UTC),
-        )
-        sent = json.loads(wire.calls[0].request.body or "{}")
-    goals = [e["resource"] for e in sent["entry"] if e["resource"]["resourceType"] == "Goal"]
-    assert goals
-    for goal in goals:
-        assert goal["lifecycleStatus"] == "active"
-        assert goal["description"]["text"]
-        assert goal["subject"] == {"reference": "Patient/p1"}
-        assert "note" not in goal
-        assert "divorce" not in json.dumps(goal)
-        assert check_resource(goal) == []
-    assert validated(goals[0])["subject"] == {"reference": "Patient/p1"}
-    bare = {k: v for k, v in goals[0].items() if k != "subject"}
-    with pytest.raises(InvalidResourceError):
-        validated(bare)  # the gate every outgoing resource passes refuses a Goal without subject
-
-
 def test_a_busy_session_still_ends_at_the_absolute_limit(sqlite_url: str) -> None:
     # smart.md 64: the absolute lifetime (8 h by default) holds however active the session is
     clock = [datetime(2026, 1, 1, 8, 0, tzinfo=UTC)]
@@ -257,102 +242,3 @@ def test_a_busy_session_still_ends_at_the_absolute_limit(sqlite_url: str) -> Non
         assert not store.sessions.browser_session_alive(sid)
     finally:
         store.close()
-
-
-def test_a_write_the_ehr_forbids_is_reported_once_and_not_retried() -> None:
-    # smart.md 80: a 403 on a write the granted scopes seemed to allow: say so, record the
-    # resource type and status, never retry
-    events: list[WriteEvent] = []
-    with responses.RequestsMock(assert_all_requests_are_fired=False) as wire:
-        wire.post(f"{BASE}/Goal", status=403, json=WITHHELD)
-        result = save_plan(
-            make_client(),
-            make_plan(),
-            write_plan=every_write(Strategy.SEQUENTIAL),
-            patient_id="p1",
-            author="Practitioner/9",
-            today=TODAY,
-            plan_key="plan-1",
-            recorded=datetime(2026, 11, 23, 10, 0, tzinfo=UTC),
-            hook=events.append,
-        )
-        assert [(c.request.method, c.request.url) for c in wire.calls] == [("POST", f"{BASE}/Goal")]
-    assert result.written == ()
-    assert [(f.resource_type, f.status) for f in result.failed] == [("Goal", 403)]
-    assert "does not allow" in result.failed[0].message
-    assert [(e.action, e.accepted, e.detail) for e in events] == [
-        ("create:Goal", False, "HTTP 403 FhirForbidden")
-    ]
-
-
-def ehr_that_creates(wire: responses.RequestsMock, *, provenance_status: int = 201) -> None:
-    """Every create gets the next id, version 1; a Provenance gets `provenance_status`."""
-    made: list[str] = []
-
-    def create(request: PreparedRequest) -> tuple[int, dict[str, str], str]:
-        kind = urlsplit(str(request.url)).path.rsplit("/", 1)[1]
-        if kind == "Provenance" and provenance_status != 201:
-            return provenance_status, {}, json.dumps(WITHHELD)
-        made.append(kind)
-        body = {**json.loads(request.body or "{}"), "id": f"{kind.lower()}-{len(made)}"}
-        body["meta"] = {"versionId": "1"}
-        return 201, {"Content-Type": "application/fhir+json"}, json.dumps(body)
-
-    wire.add_callback(responses.POST, re.compile(re.escape(BASE) + r"/[A-Za-z]+$"), callback=create)
-
-
-def save_sequentially(events: list[WriteEvent]) -> SaveResult:
-    return save_plan(
-        make_client(),
-        make_plan(),
-        write_plan=every_write(Strategy.SEQUENTIAL),
-        patient_id="p1",
-        author="Practitioner/9",
-        today=TODAY,
-        plan_key="plan-1",
-        recorded=datetime(2026, 11, 23, 10, 0, tzinfo=UTC),
-        hook=events.append,
-    )
-
-
-def test_every_write_is_followed_by_a_provenance_naming_the_versions_and_the_author() -> None:
-    # smart.md 73
-    events: list[WriteEvent] = []
-    with responses.RequestsMock(assert_all_requests_are_fired=False) as wire:
-        ehr_that_creates(wire)
-        result = save_sequentially(events)
-        sent = [json.loads(c.request.body or "{}") for c in wire.calls]
-    provenance = sent[-1]
-    assert provenance["resourceType"] == "Provenance"
-    written = [w.reference for w in result.written if w.resource_type != "Provenance"]
-    assert written
-    assert all(ref.endswith("/_history/1") for ref in written)
-    assert [t["reference"] for t in provenance["target"]] == written
-    assert provenance["recorded"] == "2026-11-23T10:00:00Z"
-    assert provenance["activity"]["coding"][0]["code"] == "CREATE"
-    agents = {a["type"]["coding"][0]["code"]: a["who"] for a in provenance["agent"]}
-    assert agents["author"] == {"reference": "Practitioner/9"}
-    assert agents["assembler"] == {"display": "FunctionFirst"}
-    assert events[-1].action == "create:Provenance"
-    assert events[-1].accepted
-
-
-def test_a_refused_provenance_is_kept_in_the_audit_trail_instead() -> None:
-    # smart.md 73: the EHR rejects the Provenance; the app's audit log keeps the equivalent record
-    events: list[WriteEvent] = []
-    with responses.RequestsMock(assert_all_requests_are_fired=False) as wire:
-        ehr_that_creates(wire, provenance_status=403)
-        result = save_sequentially(events)
-    written = tuple(w.reference for w in result.written)
-    assert written
-    assert not any(ref.startswith("Provenance/") for ref in written)
-    assert result.warnings == (
-        "The EHR did not accept the provenance record; the app's audit log holds it.",
-    )
-    refused = events[-1]
-    assert (refused.action, refused.accepted, refused.detail) == (
-        "create:Provenance",
-        False,
-        "HTTP 403",
-    )
-    assert refused.resources == written
