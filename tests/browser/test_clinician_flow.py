@@ -35,6 +35,8 @@ def test_goals_from_templates_are_saved_handed_out_and_reviewed_later(
     expect(page).to_have_url(APP_PAGE)
     expect(page.locator("h1")).to_have_text("Pain and function overview")
     expect(page.locator("#peg-interpretation")).to_contain_text("at baseline")
+    # A new window: the EHR asks for the banner (smart.md 38).
+    expect(page.locator(".ff-banner")).to_contain_text("Hiro Kowalczyk")
     expect(page.locator(".ff-chart svg")).to_have_count(1)
     # The sandbox EHR's smart_style_url background (#f5f7fa), through the whitelist.
     assert page.evaluate("getComputedStyle(document.body).backgroundColor") == (
@@ -100,6 +102,7 @@ def test_a_template_goal_is_set_and_saved_inside_the_ehr_frame(
     page.goto(launch_url(stack, patient="ff-goal-history", frame=True))
     frame = page.frame_locator("iframe").first
     expect(frame.locator("h1")).to_have_text("Pain and function overview")
+    expect(frame.locator(".ff-banner")).to_have_count(0)  # the EHR shows its own banner (38)
     app = next(f for f in page.frames if f.url.startswith(stack.app_url))
     shots.take(page, "framed-overview")
     assert serious_violations(app) == []
