@@ -65,6 +65,22 @@ def write_one(
     client: FhirClient, entry: Entry, resource: Mapping[str, Any], *, conditional_create: bool
 ) -> Written:
     """Create one resource exactly once (smart.md 75, 76)."""
+    item, body = _create_once(client, entry, resource, conditional_create=conditional_create)
+    if not item.created and body is not None and withdrawn(body):
+        # An earlier save of this plan was withdrawn (compensated: entered-in-error); saving it
+        # again puts the new content on the same identifier instead of reviving nothing.
+        return _revive(client, item, resource)
+    return item
+
+
+def withdrawn(resource: Mapping[str, Any]) -> bool:
+    """True for a resource marked entered-in-error (Goal.lifecycleStatus or .status)."""
+    return "entered-in-error" in (resource.get("lifecycleStatus"), resource.get("status"))
+
+
+def _create_once(
+    client: FhirClient, entry: Entry, resource: Mapping[str, Any], *, conditional_create: bool
+) -> tuple[Written, Mapping[str, Any] | None]:
     rtype = entry.resource_type
     if entry.if_none_exist and conditional_create:
         # Conditional create: 201 when new, 200 with the existing one when it matched; both
@@ -72,7 +88,8 @@ def write_one(
         try:
             answer = client.send("POST", rtype, json=resource,
                                  headers={"If-None-Exist": entry.if_none_exist}, retry_safe=True)
-            return _written(client, answer.json, answer.location, answer.etag, answer.status)
+            made = _written(client, answer.json, answer.location, answer.etag, answer.status)
+            return made, answer.json
         except FhirInvalid as exc:
             # Some EHRs refuse If-None-Exist with a 400 although they did not say so (smart.md
             # 76): fall back to search-before-create; an invalid resource fails there again.
@@ -80,7 +97,8 @@ def write_one(
             if exc.status != 400:
                 raise
     if entry.if_none_exist:
-        found = find_existing(client, rtype, entry.if_none_exist, narrow=_narrowing(resource))
+        found = find_existing_resource(client, rtype, entry.if_none_exist,
+                                       narrow=_narrowing(resource))
         if found is not None:
             return found
     try:
@@ -90,27 +108,40 @@ def write_one(
         # (A race window remains if the server commits after this search: documented.)
         if not entry.if_none_exist:
             raise
-        found = find_existing(client, rtype, entry.if_none_exist, narrow=_narrowing(resource))
+        found = find_existing_resource(client, rtype, entry.if_none_exist,
+                                       narrow=_narrowing(resource))
         if found is not None:
             return found
         answer = client.send("POST", rtype, json=resource, retry_safe=False)
-    return _written(client, answer.json, answer.location, answer.etag, answer.status)
+    made = _written(client, answer.json, answer.location, answer.etag, answer.status)
+    return made, answer.json
 
 
-def find_existing(
+def _revive(client: FhirClient, item: Written, resource: Mapping[str, Any]) -> Written:
+    headers = {"If-Match": if_match(item.version_id)} if item.version_id else {}
+    answer = client.send("PUT", f"{item.resource_type}/{item.id}",
+                         json={**resource, "id": item.id}, headers=headers,
+                         retry_safe=bool(headers))
+    revived = written_from_resource(answer.json or {}, created=True)
+    return revived or Written(resource_type=item.resource_type, id=item.id, version_id=None)
+
+
+def find_existing_resource(
     client: FhirClient,
     resource_type: str,
     query: str,
     *,
     narrow: tuple[tuple[str, str], ...] = (),
-) -> Written | None:
-    """The resource matching a conditional-create query, if the EHR already has one."""
+) -> tuple[Written, Mapping[str, Any]] | None:
+    """The match of a conditional-create query and its body, if the EHR already has one."""
     params = (*narrow, *parse_qsl(query, keep_blank_values=True))
     answer = client.send("GET", resource_type, params=params, retry_safe=True)
     for raw in (answer.json or {}).get("entry") or ():
         resource = raw.get("resource") if isinstance(raw, Mapping) else None
         if isinstance(resource, Mapping) and resource.get("resourceType") == resource_type:
-            return written_from_resource(resource, created=False)
+            item = written_from_resource(resource, created=False)
+            if item is not None:
+                return item, resource
     return None
 
 

@@ -317,3 +317,25 @@ def test_an_ehr_refusing_if_none_exist_with_400_gets_search_before_create() -> N
     assert "patient=p1" in searches[0].request.url
     observation_search = next(c for c in searches if "/Observation" in c.request.url)
     assert "code=" in observation_search.request.url
+
+
+@responses.activate
+def test_saving_again_after_a_withdrawal_puts_the_plan_back_on_the_same_goal() -> None:
+    # A save compensated earlier left Goal g1 entered-in-error; the retry reuses and revives it.
+    withdrawn = {**created("Goal", "g1"), "meta": {"versionId": "2"},
+                 "lifecycleStatus": "entered-in-error"}
+    responses.post(f"{BASE}/Goal", json=withdrawn, status=200)
+    responses.put(
+        f"{BASE}/Goal/g1",
+        json={**created("Goal", "g1"), "meta": {"versionId": "3"}, "lifecycleStatus": "active"},
+        match=[matchers.header_matcher({"If-Match": 'W/"2"'})],
+    )
+    responses.post(f"{BASE}/CarePlan", json=created("CarePlan", "c1"), status=201)
+    responses.post(f"{BASE}/Observation", json=created("Observation", "o1"), status=201)
+    result = run_save(Strategy.SEQUENTIAL, provenance=False)
+    put = next(c for c in responses.calls if c.request.method == "PUT")
+    assert body_of(put)["lifecycleStatus"] == "active"
+    assert body_of(put)["id"] == "g1"
+    assert result.written[0].version_id == "3"
+    assert result.written[0].created is True
+    assert result.complete
