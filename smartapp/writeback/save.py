@@ -81,16 +81,23 @@ def save_plan(
         result = save_transaction(client, full, hook=hook)
         status = result.failed[0].status if result.failed else None
         unknown = status is not None and (status in (0, 429) or status >= 500)
-        if not unknown:
+        refused = status in (400, 405, 501)
+        if not unknown and not refused:
             return _add_warnings(result, warnings)
+        if refused:
+            # A transaction is all or nothing: refused as a whole (e.g. Medplum's limit of 8
+            # entries with conditional creates), nothing was written, so record by record.
+            warnings += ("The EHR refused the plan as one transaction; it was saved record "
+                         "by record instead.",)
         # The EHR may have committed before the answer was lost (smart.md 76): conditional
         # creates find what is there and write only what is missing.
         trips = result.round_trips
         result = save_sequential(client, bundle_entries(bundle),
                                  conditional_create=write_plan.conditional_create, hook=hook,
-                                 strategy=Strategy.TRANSACTION)
-        warnings += ("The EHR did not confirm the save; the app checked what it holds and "
-                     "completed the save record by record.",)
+                                 strategy=Strategy.SEQUENTIAL if refused else Strategy.TRANSACTION)
+        if unknown:
+            warnings += ("The EHR did not confirm the save; the app checked what it holds and "
+                         "completed the save record by record.",)
         result = _add_warnings(result, warnings, extra_trips=trips)
     else:
         result = _add_warnings(

@@ -171,3 +171,25 @@ def test_an_expired_token_mid_save_is_refreshed_without_the_clinician_noticing(
     assert result.complete
     assert site.tokens.refreshes == 1
     assert_one_set(site, key)
+
+
+def test_a_large_plan_lands_whole_on_either_backend(sandbox_stack: Stack) -> None:
+    # Medplum refuses transactions of more than 8 conditional entries: record by record there
+    site = open_site(sandbox_stack, "open")
+    base = a_plan()
+    goals = tuple(
+        dataclasses.replace(base.goals[0], key=f"walk{i}", description=f"Walk {i + 1} blocks")
+        for i in range(4)
+    )
+    key = new_plan_key()
+    result = site.save(dataclasses.replace(base, goals=goals), key)
+    assert result.complete, result.failed
+    if sandbox_stack.backend.kind == "medplum":
+        assert result.strategy is Strategy.SEQUENTIAL
+        assert any("record by record" in w for w in result.warnings)
+    else:
+        assert result.strategy is Strategy.TRANSACTION
+    assert [w.resource_type for w in result.written].count("Goal") == 4
+    for i in range(4):
+        found = site.search("Goal", identifier=f"{PLAN_ITEM_SYSTEM}|{key}/goal/walk{i}")
+        assert len(found) == 1

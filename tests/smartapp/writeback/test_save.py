@@ -339,3 +339,19 @@ def test_saving_again_after_a_withdrawal_puts_the_plan_back_on_the_same_goal() -
     assert result.written[0].version_id == "3"
     assert result.written[0].created is True
     assert result.complete
+
+
+@responses.activate
+def test_a_transaction_refused_as_a_whole_is_saved_record_by_record() -> None:
+    # all or nothing: a 400 to the transaction means nothing was written
+    responses.post(f"{BASE}/", status=400,
+                   json={"resourceType": "OperationOutcome", "issue": [
+                       {"severity": "error", "code": "too-costly",
+                        "diagnostics": "Transaction has too many entries"}]})
+    for rtype in ("Goal", "CarePlan", "Observation", "Provenance"):
+        responses.post(f"{BASE}/{rtype}", json=created(rtype, f"{rtype.lower()}-1"), status=201)
+    result = run_save(Strategy.TRANSACTION)
+    assert result.complete
+    assert result.strategy is Strategy.SEQUENTIAL
+    assert any("record by record" in w for w in result.warnings)
+    assert [w.resource_type for w in result.written][-1] == "Provenance"
