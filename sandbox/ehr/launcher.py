@@ -61,6 +61,12 @@ def healthz() -> BaseResponse:
     return jsonify({"status": "ok"})
 
 
+@bp.get("/favicon.ico")
+def favicon() -> tuple[str, int]:
+    """No icon: 204, so browsers asking for one log no 404 on every EHR page."""
+    return "", 204
+
+
 @bp.get("/smart-style.json")
 def smart_style() -> BaseResponse:
     """The EHR's style for `smart_style_url` (SMART App Styling)."""

@@ -32,6 +32,12 @@ def test_the_launcher_page_offers_patients_profiles_and_the_frame(sekmet_stack: 
     assert f"{sekmet_stack.app_url}/launch" in page
 
 
+def test_the_browser_favicon_request_is_answered_without_an_error(sekmet_stack: Stack) -> None:
+    response = requests.get(f"{sekmet_stack.ehr_url}/favicon.ico", timeout=10)
+    assert response.status_code == 204
+    assert response.content == b""
+
+
 def test_a_scripted_launch_redirects_to_the_app_with_iss_and_launch(sekmet_stack: Stack) -> None:
     response = requests.get(
         sekmet_stack.launcher_url,
