@@ -179,7 +179,7 @@ def test_a_large_plan_lands_whole_on_either_backend(sandbox_stack: Stack) -> Non
     base = a_plan()
     goals = tuple(
         dataclasses.replace(base.goals[0], key=f"walk{i}", description=f"Walk {i + 1} blocks")
-        for i in range(4)
+        for i in range(7)  # 7 Goals, a CarePlan, 2 Observations: 10 conditional entries
     )
     key = new_plan_key()
     result = site.save(dataclasses.replace(base, goals=goals), key)
@@ -189,7 +189,7 @@ def test_a_large_plan_lands_whole_on_either_backend(sandbox_stack: Stack) -> Non
         assert any("record by record" in w for w in result.warnings)
     else:
         assert result.strategy is Strategy.TRANSACTION
-    assert [w.resource_type for w in result.written].count("Goal") == 4
-    for i in range(4):
+    assert [w.resource_type for w in result.written].count("Goal") == 7
+    for i in range(7):
         found = site.search("Goal", identifier=f"{PLAN_ITEM_SYSTEM}|{key}/goal/walk{i}")
         assert len(found) == 1
