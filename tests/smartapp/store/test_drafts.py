@@ -77,8 +77,7 @@ def test_a_put_with_a_stale_version_is_a_conflict_and_keeps_the_newer_draft(
     store.put("site", "p1", "Practitioner/9", launch_id="L1", data={"v": 1})
     store.put("site", "p1", "Practitioner/9", launch_id="L2", data={"v": 2}, expected_version=1)
     with pytest.raises(DraftConflict) as caught:
-        store.put("site", "p1", "Practitioner/9", launch_id="L1", data={"v": 3},
-                  expected_version=1)
+        store.put("site", "p1", "Practitioner/9", launch_id="L1", data={"v": 3}, expected_version=1)
     assert caught.value.current.data == {"v": 2}
     assert caught.value.current.version == 2
 
