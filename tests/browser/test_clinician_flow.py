@@ -322,3 +322,30 @@ def test_two_reviewers_of_one_goal_the_second_sees_both_versions(
     finally:
         first.context.close()
         second.context.close()
+
+
+def test_every_step_works_with_javascript_switched_off(
+    stack: Stack, browser: Browser, shots: Shots
+) -> None:
+    context = browser.new_context(
+        viewport={"width": 1280, "height": 900}, java_script_enabled=False
+    )
+    page = context.new_page()
+    try:
+        brenda = next(p.id for p in stack.patients if p.kind == "ahrq")
+        page.goto(launch_url(stack, patient=brenda))
+        expect(page).to_have_url(APP_PAGE)
+        page.click("text=Set goals with the patient")
+        page.click("button[data-template=walk-around-block]")
+        page.click("button[name=action][value='add-step:0']")  # a second step, no script
+        expect(page.locator("#f-goals-0-steps-1-what")).to_be_visible()
+        page.fill("#f-what-matters", "Walk to church again")
+        page.check("input[name=confidence][value='6']")
+        page.click("#save-plan")  # the server asks about the confidence below 7
+        expect(page.locator("#confidence-prompt")).to_be_visible()
+        page.fill("#f-override-reason", "She wants to try it as it is for two weeks")
+        page.click("#save-plan")
+        expect(page.locator("h1")).to_have_text("Plan saved")
+        shots.take(page, "saved-without-script")  # axe needs script: it runs on the others
+    finally:
+        context.close()
