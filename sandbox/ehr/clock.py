@@ -18,6 +18,11 @@ class OffsetClock:
         with self._lock:
             return time.time() + self._offset
 
+    def reset(self) -> None:
+        """Back to the real time."""
+        with self._lock:
+            self._offset = 0.0
+
     def advance(self, seconds: float) -> None:
         """Move the EHR's time (negative values move it back)."""
         with self._lock:
