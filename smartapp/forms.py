@@ -18,14 +18,10 @@ MAX_GOALS = 5
 MAX_STEPS = 5
 MAX_VALUE = 2000  # characters kept per field; more than any field of the plan allows
 GAS_KEYS = ("-2", "-1", "0", "1", "2")
-STEP_KEYS = (
-    "what",
-    "how_much",
-    "when",
-    "how_often.frequency",
-    "how_often.period",
-    "how_often.unit",
-)
+# fmt: off
+STEP_KEYS = ("what", "how_much", "when", "how_often.frequency", "how_often.period",
+             "how_often.unit")
+# fmt: on
 GOAL_KEYS = (
     "key",
     "domain",
