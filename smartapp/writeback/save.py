@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from datetime import date, datetime
-from typing import Any
+from typing import Any, Literal
 
 from fhir_mappers.identifiers import PLAN_ITEM_SYSTEM
 from fhir_mappers.narrative import plan_text
@@ -24,6 +24,8 @@ from smartapp.writeback.result import (
     WriteHook,
     Written,
     no_hook,
+    written_from_location,
+    written_from_resource,
 )
 from smartapp.writeback.sequential import save_sequential, write_one
 from smartapp.writeback.transaction import save_transaction
@@ -171,28 +173,40 @@ def _add_warnings(result: SaveResult, warnings: tuple[str, ...], *,
 
 def _with_provenance(client: FhirClient, result: SaveResult, write_plan: WritePlan, *,
                      author: str, recorded: datetime, hook: WriteHook) -> SaveResult:
-    """One Provenance naming every resource created by this save (smart.md 73)."""
-    created = tuple(w for w in result.written if w.created and w.resource_type != "Provenance")
-    if not created or not write_plan.provenance:
+    """Provenance for what this save created (CREATE) and withdrew (UPDATE) (smart.md 73)."""
+    if not write_plan.provenance:
         return result
-    prov = provenance_for(tuple(w.reference for w in created), author=author,
-                          today_instant=recorded)
-    try:
-        answer = client.send("POST", "Provenance", json=prov, retry_safe=False)
-    except FhirError as exc:
-        # smart.md 73: if the EHR rejects the Provenance, the audit log keeps the record.
-        hook(WriteEvent(action="create:Provenance", accepted=False,
-                        resources=tuple(w.reference for w in created),
-                        detail=f"HTTP {exc.status}"))
-        return _add_warnings(result, ("The EHR did not accept the provenance record; the "
-                                      "app's audit log holds it.",), extra_trips=1)
-    body = answer.json or {}
-    prov_written = Written(resource_type="Provenance", id=str(body.get("id", "")),
-                           version_id=str((body.get("meta") or {}).get("versionId") or "") or None)
-    hook(WriteEvent(action="create:Provenance", accepted=True,
-                    resources=(prov_written.reference,)))
+    created = tuple(w for w in result.written if w.created and w.resource_type != "Provenance")
+    extra: list[Written] = []
+    warnings: list[str] = []
+    groups: tuple[tuple[Literal["CREATE", "UPDATE"], tuple[Written, ...]], ...] = (
+        ("CREATE", created), ("UPDATE", result.compensated),
+    )
+    for activity, targets in groups:
+        if not targets:
+            continue
+        refs = tuple(w.reference for w in targets)
+        prov = provenance_for(refs, author=author, today_instant=recorded, activity=activity)
+        try:
+            answer = client.send("POST", "Provenance", json=prov, retry_safe=False)
+        except FhirError as exc:
+            # smart.md 73: if the EHR rejects the Provenance, the audit log keeps the record.
+            hook(WriteEvent(action="create:Provenance", accepted=False, resources=refs,
+                            detail=f"HTTP {exc.status}"))
+            warnings.append("The EHR did not accept the provenance record; the app's audit "
+                            "log holds it.")
+            continue
+        made = written_from_resource(answer.json or {}) or written_from_location(
+            answer.location, etag=answer.etag)
+        if made is not None:
+            extra.append(made)
+            hook(WriteEvent(action="create:Provenance", accepted=True,
+                            resources=(made.reference,)))
+    if not extra and not warnings:
+        return result
     return SaveResult(
-        strategy=result.strategy, written=(*result.written, prov_written),
-        warnings=result.warnings, failed=result.failed, compensated=result.compensated,
-        export_bundle=result.export_bundle, round_trips=result.round_trips + 1,
+        strategy=result.strategy, written=(*result.written, *extra),
+        warnings=(*result.warnings, *warnings), failed=result.failed,
+        compensated=result.compensated, export_bundle=result.export_bundle,
+        round_trips=result.round_trips + len(extra) + len(warnings),
     )

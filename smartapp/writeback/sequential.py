@@ -199,20 +199,23 @@ def _stop(
         # created by this save are marked entered-in-error (delete is rarely granted).
         for item in written:
             if item.created and item.resource_type == "Goal":
-                if compensate_goal(client, item, hook):
-                    compensated.append(item)
+                withdrawn_goal = compensate_goal(client, item, hook)
+                if withdrawn_goal is not None:
+                    compensated.append(withdrawn_goal)
                 else:
                     warnings.append(f"Goal/{item.id} could not be withdrawn; please check it.")
     else:
         warnings.append("Saving stopped part-way; saving again completes it without duplicates.")
-    kept = tuple(w for w in written if w not in compensated)
+    gone = {(w.resource_type, w.id) for w in compensated}
+    kept = tuple(w for w in written if (w.resource_type, w.id) not in gone)
     return SaveResult(strategy=strategy, written=kept, failed=(failed,),
                       compensated=tuple(compensated), warnings=tuple(warnings),
                       round_trips=client.requests_sent - trips_before)
 
 
-def compensate_goal(client: FhirClient, item: Written, hook: WriteHook) -> bool:
-    """Set a Goal this save created to entered-in-error (If-Match its version)."""
+def compensate_goal(client: FhirClient, item: Written, hook: WriteHook) -> Written | None:
+    """Set a Goal this save created to entered-in-error (If-Match its version); its new
+    version, or None when the EHR refused."""
     try:
         current = client.send("GET", f"Goal/{item.id}", retry_safe=True)
         goal = dict(current.json or {})
@@ -224,7 +227,7 @@ def compensate_goal(client: FhirClient, item: Written, hook: WriteHook) -> bool:
     except FhirError as exc:
         hook(WriteEvent(action="compensate:Goal", accepted=False, resources=(item.reference,),
                         detail=f"HTTP {exc.status}"))
-        return False
-    done = written_from_resource(answer.json or {}) or item
+        return None
+    done = written_from_resource(answer.json or {}, created=False) or item
     hook(WriteEvent(action="compensate:Goal", accepted=True, resources=(done.reference,)))
-    return True
+    return done

@@ -237,17 +237,24 @@ def test_a_later_step_refused_for_good_withdraws_the_goals_this_save_created() -
         json={**created("Goal", "g1"), "meta": {"versionId": "2"}},
         match=[matchers.header_matcher({"If-Match": 'W/"1"'})],
     )
+    responses.post(f"{BASE}/Provenance", json=created("Provenance", "pv1"), status=201)
     events: list[WriteEvent] = []
     result = run_save(Strategy.SEQUENTIAL, events)
     assert not result.complete
     assert result.failed[0].resource_type == "CarePlan"
     assert result.failed[0].status == 422
-    assert [w.id for w in result.compensated] == ["g1"]
-    assert result.written == ()
+    assert [(w.id, w.version_id) for w in result.compensated] == [("g1", "2")]
+    assert [w.resource_type for w in result.written] == ["Provenance"]
     put = next(c for c in responses.calls if c.request.method == "PUT")
     assert body_of(put)["lifecycleStatus"] == "entered-in-error"
-    assert [e.action for e in events] == ["create:Goal", "create:CarePlan", "compensate:Goal"]
-    assert [e.accepted for e in events] == [True, False, True]
+    assert [e.action for e in events] == [
+        "create:Goal", "create:CarePlan", "compensate:Goal", "create:Provenance"
+    ]
+    assert [e.accepted for e in events] == [True, False, True, True]
+    # smart.md 73: the withdrawal is an accepted write too, with its Provenance (UPDATE)
+    provenance = body_of(responses.calls[-1])
+    assert provenance["activity"]["coding"][0]["code"] == "UPDATE"
+    assert provenance["target"] == [{"reference": "Goal/g1/_history/2"}]
 
 
 @responses.activate
