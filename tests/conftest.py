@@ -1,1 +1,1 @@
-pytest_plugins = ["tests.fixtures.backends", "tests.fixtures.sandbox"]
+pytest_plugins = ["tests.fixtures.backends", "tests.fixtures.browser", "tests.fixtures.sandbox"]

@@ -8,7 +8,7 @@ from urllib.parse import urlencode
 import pytest
 from axe_playwright_python.sync_playwright import Axe
 from flask import Flask, redirect, request
-from playwright.sync_api import Browser, Frame, Page, sync_playwright
+from playwright.sync_api import Browser, Frame, Page
 from werkzeug.wrappers import Response
 
 from sandbox.serve import ThreadedServer
@@ -16,14 +16,6 @@ from sandbox.stack import Stack
 from tests.sandbox.smart import discover, pkce
 
 pytestmark = pytest.mark.browser
-
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
 
 
 @pytest.fixture(scope="module")
@@ -57,17 +49,6 @@ def tiny_app(sekmet_stack: Stack) -> Iterator[str]:
     with ThreadedServer(port) as server:
         server.start(web)
         yield sekmet_stack.app_url
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    """Debian's Chromium."""
-    with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(
-            executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS
-        )
-        yield chromium
-        chromium.close()
 
 
 @pytest.fixture

@@ -5,14 +5,13 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 import pytest
-from playwright.sync_api import Frame, sync_playwright
+from playwright.sync_api import Browser, Frame
 
 from sandbox.stack import Stack
 
 from .live import LAUNCHED, LiveApp, serve_app
 
 pytestmark = [pytest.mark.browser, pytest.mark.integration]
-CHROMIUM = "/usr/bin/chromium"
 
 
 @pytest.fixture(scope="module")
@@ -30,7 +29,9 @@ def app_frame(frames: list[Frame], app_url: str) -> Frame | None:
     return next((f for f in frames if f.url.startswith(app_url) and LAUNCHED.search(f.url)), None)
 
 
-def test_a_launch_inside_the_ehr_frame_lands_on_the_launched_page(live: LiveApp) -> None:
+def test_a_launch_inside_the_ehr_frame_lands_on_the_launched_page(
+    live: LiveApp, browser: Browser
+) -> None:
     # smart.md 20, 59, 61, 86
     patient = next(p for p in live.stack.patients if p.kind == "typical")
     launcher = (
@@ -38,38 +39,37 @@ def test_a_launch_inside_the_ehr_frame_lands_on_the_launched_page(live: LiveApp)
         f"&practitioner={live.stack.practitioners[0].id}"
         f"&launch_uri={live.url}/launch&profile=open&auto=1&frame=1"
     )
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])
-        try:
-            page = browser.new_page()
-            blocked: list[str] = []
-            page.on(
-                "console",
-                lambda m: blocked.append(m.text) if "Content Security" in m.text else None,
-            )
-            page.goto(launcher)
-            page.wait_for_function(
-                "() => [...document.querySelectorAll('iframe')].length === 1", timeout=10_000
-            )
-            for _ in range(100):
-                frame = app_frame(page.frames, live.url)
-                if frame is not None:
-                    break
-                page.wait_for_timeout(100)
-            assert frame is not None, [f.url for f in page.frames]
-            assert page.url.startswith(live.stack.ehr_url)  # the EHR stays the top window
-            frame.wait_for_load_state()
-            assert frame.locator("body").inner_text()  # rendered, not refused by frame-ancestors
-            frame.goto(frame.url + "session")
-            assert frame.get_by_test_id("patient-id").inner_text() == patient.id
-            assert patient.name.split()[0] in frame.get_by_test_id("patient-name").inner_text()
-            assert blocked == []
-        finally:
-            browser.close()
+    context = browser.new_context()
+    try:
+        page = context.new_page()
+        blocked: list[str] = []
+        page.on(
+            "console",
+            lambda m: blocked.append(m.text) if "Content Security" in m.text else None,
+        )
+        page.goto(launcher)
+        page.wait_for_function(
+            "() => [...document.querySelectorAll('iframe')].length === 1", timeout=10_000
+        )
+        for _ in range(100):
+            frame = app_frame(page.frames, live.url)
+            if frame is not None:
+                break
+            page.wait_for_timeout(100)
+        assert frame is not None, [f.url for f in page.frames]
+        assert page.url.startswith(live.stack.ehr_url)  # the EHR stays the top window
+        frame.wait_for_load_state()
+        assert frame.locator("body").inner_text()  # rendered, not refused by frame-ancestors
+        frame.goto(frame.url + "session")
+        assert frame.get_by_test_id("patient-id").inner_text() == patient.id
+        assert patient.name.split()[0] in frame.get_by_test_id("patient-name").inner_text()
+        assert blocked == []
+    finally:
+        context.close()
 
 
 def test_a_frame_without_cookies_offers_a_new_window_that_completes_the_launch(
-    live: LiveApp,
+    live: LiveApp, browser: Browser
 ) -> None:
     # smart.md 27, 63, 86: the EHR at "localhost", the app at 127.0.0.1: a cross-site frame,
     # where the browser keeps no cookie of the app's (SameSite=Lax on plain-HTTP loopback).
@@ -80,25 +80,24 @@ def test_a_frame_without_cookies_offers_a_new_window_that_completes_the_launch(
         f"&practitioner={live.stack.practitioners[0].id}"
         f"&launch_uri={live.url}/launch&profile=open&auto=1&frame=1"
     )
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])
-        try:
-            page = browser.new_page()
-            page.goto(launcher)
-            frame = None
-            for _ in range(100):
-                frame = next((f for f in page.frames if "cookie_check=1" in f.url), None)
-                if frame is not None:
-                    break
-                page.wait_for_timeout(100)
-            assert frame is not None, [f.url for f in page.frames]
-            frame.wait_for_load_state()
-            link = frame.get_by_role("link", name="Open FunctionFirst in a new window")
-            with page.context.expect_page() as opened:
-                link.click()
-            window = opened.value
-            window.wait_for_url(LAUNCHED, timeout=30_000)
-            window.goto(window.url + "session")
-            assert window.get_by_test_id("patient-id").inner_text() == patient.id
-        finally:
-            browser.close()
+    context = browser.new_context()
+    try:
+        page = context.new_page()
+        page.goto(launcher)
+        frame = None
+        for _ in range(100):
+            frame = next((f for f in page.frames if "cookie_check=1" in f.url), None)
+            if frame is not None:
+                break
+            page.wait_for_timeout(100)
+        assert frame is not None, [f.url for f in page.frames]
+        frame.wait_for_load_state()
+        link = frame.get_by_role("link", name="Open FunctionFirst in a new window")
+        with page.context.expect_page() as opened:
+            link.click()
+        window = opened.value
+        window.wait_for_url(LAUNCHED, timeout=30_000)
+        window.goto(window.url + "session")
+        assert window.get_by_test_id("patient-id").inner_text() == patient.id
+    finally:
+        context.close()
