@@ -71,12 +71,16 @@ def test_serve_answers_and_logs_json_without_query_strings(tmp_path: Path) -> No
         "OTHER_SECRET": "x",
     }
     log = (tmp_path / "serve.log").open("wb")
-    process = subprocess.Popen(
-        [sys.executable, "-m", "smartapp", "serve", "--host", "127.0.0.1", "--port", str(port)],
-        env=env,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-    )
+    try:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "smartapp", "serve", "--host", "127.0.0.1", "--port", str(port)],
+            env=env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
+    except OSError:  # no process to own the log: close it here
+        log.close()
+        raise
     try:
         base = f"http://127.0.0.1:{port}"
         deadline = time.monotonic() + 30
@@ -120,12 +124,23 @@ def test_gunicorn_serves_the_factory_with_two_workers_on_postgresql(tmp_path: Pa
     }
     gunicorn = Path(sys.executable).parent / "gunicorn"
     log = (tmp_path / "gunicorn.log").open("wb")
-    process = subprocess.Popen(
-        [str(gunicorn), "--workers", "2", "--bind", f"127.0.0.1:{port}", "smartapp:create_app()"],
-        env=env,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-    )
+    try:
+        process = subprocess.Popen(
+            [
+                str(gunicorn),
+                "--workers",
+                "2",
+                "--bind",
+                f"127.0.0.1:{port}",
+                "smartapp:create_app()",
+            ],
+            env=env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
+    except OSError:  # no process to own the log: close it here
+        log.close()
+        raise
     try:
         deadline = time.monotonic() + 60
         while True:

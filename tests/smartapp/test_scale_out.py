@@ -36,18 +36,22 @@ def gunicorn_app(sekmet_stack: Stack, tmp_path_factory: pytest.TempPathFactory) 
     )
     bind = urlsplit(sekmet_stack.app_url).netloc
     log = (data_dir / "gunicorn.log").open("wb")
-    process = subprocess.Popen(
-        [
-            str(Path(sys.executable).parent / "gunicorn"),
-            f"--workers={WORKERS}",
-            "--threads=4",
-            f"--bind={bind}",
-            "smartapp:create_app()",
-        ],
-        env=env,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-    )
+    try:
+        process = subprocess.Popen(
+            [
+                str(Path(sys.executable).parent / "gunicorn"),
+                f"--workers={WORKERS}",
+                "--threads=4",
+                f"--bind={bind}",
+                "smartapp:create_app()",
+            ],
+            env=env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
+    except OSError:  # no process to own the log: close it here
+        log.close()
+        raise
     try:
         deadline = time.monotonic() + 90
         while True:
