@@ -37,6 +37,7 @@ def load_context(
     max_pages: int = 4,
     page_size: int = 1000,
     date_slices: int = 4,
+    batch: bool = False,
 ) -> ContextResult:
     """Run the context searches together, page each to a bound, map to a PatientContext."""
     specs = search_specs(
@@ -47,7 +48,7 @@ def load_context(
         for spec in specs
         for sliced in slice_by_date(with_page_size(as_read(spec), page_size), today, date_slices)
     )
-    fetched = fetch_all(client, planned, max_pages=max_pages)
+    fetched = fetch_all(client, planned, max_pages=max_pages, batch=batch)
     context = patient_context(fetched.resources, today=today)
     missing = tuple(dict.fromkeys((*context.missing, *fetched.missing)))
     truncated = tuple(r.words for r in fetched.results if r.truncated)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 
 import pytest
@@ -119,3 +120,53 @@ def test_a_plain_read_spec_keeps_the_resource() -> None:
 
 def test_next_link_is_none_without_one() -> None:
     assert next_link({"resourceType": "Bundle", "link": [{"relation": "self", "url": "x"}]}) is None
+
+
+def batch_response(*entries: dict[str, object]) -> dict[str, object]:
+    return {"resourceType": "Bundle", "type": "batch-response", "entry": list(entries)}
+
+
+@responses.activate
+def test_a_batch_sends_every_first_page_in_one_request() -> None:
+    responses.post(f"{BASE}/", json=batch_response(
+        {"resource": bundle({"resourceType": "Goal", "id": "g1"}),
+         "response": {"status": "200 OK"}},
+        {"resource": bundle({"resourceType": "Condition", "id": "c1"}),
+         "response": {"status": "200"}},
+    ))
+    result = fetch_all(make_client(), (GOALS, CONDITIONS), batch=True)
+    assert result.rounds == 1
+    assert result.requests == 1
+    sent = json.loads(responses.calls[0].request.body)
+    assert sent["type"] == "batch"
+    assert [e["request"] for e in sent["entry"]] == [
+        {"method": "GET", "url": "Goal?patient=p1"},
+        {"method": "GET", "url": "Condition?patient=p1"},
+    ]
+    assert [r["id"] for r in result.resources] == ["g1", "c1"]
+
+
+@responses.activate
+def test_a_failed_entry_of_a_batch_is_missing_and_next_pages_follow_outside_it() -> None:
+    page2 = f"{BASE}/Goal?_page=2"
+    responses.post(f"{BASE}/", json=batch_response(
+        {"resource": bundle({"resourceType": "Goal", "id": "g1"}, next_url=page2),
+         "response": {"status": "200 OK"}},
+        {"response": {"status": "403 Forbidden",
+                      "outcome": {"resourceType": "OperationOutcome", "issue": []}}},
+    ))
+    responses.get(page2, json=bundle({"resourceType": "Goal", "id": "g2"}))
+    result = fetch_all(make_client(), (GOALS, OBS), batch=True)
+    assert result.rounds == 2
+    assert result.missing == ("pain scores",)
+    assert isinstance(result.results[1].error, FhirForbidden)
+    assert [r["id"] for r in result.resources] == ["g1", "g2"]
+
+
+@responses.activate
+def test_a_refused_batch_falls_back_to_parallel_searches() -> None:
+    responses.post(f"{BASE}/", status=405, json={"resourceType": "OperationOutcome"})
+    responses.get(f"{BASE}/Goal", json=bundle({"resourceType": "Goal", "id": "g1"}))
+    result = fetch_all(make_client(), (GOALS,), batch=True)
+    assert result.rounds == 2  # the refused batch cost one round trip
+    assert [r["id"] for r in result.resources] == ["g1"]
