@@ -19,7 +19,7 @@ from fhir_mappers.reading import (
     number,
     reference_id,
 )
-from rehab import Medication, daily_mme, is_opioid_ingredient
+from rehab import Medication, daily_mme, default_mme_table, is_opioid_ingredient
 
 ACTIVE = frozenset({"active", "on-hold"})
 IGNORED = frozenset({"completed", "stopped", "cancelled", "entered-in-error", "draft", "revoked"})
@@ -64,34 +64,76 @@ def _per_day(dosage: Mapping[str, Any]) -> float | None:
     return frequency / (period * DAYS[str(unit)])
 
 
-def _mme(
-    rxcuis: set[str], opioid: str | None, request: Mapping[str, Any]
-) -> tuple[float | None, str | None]:
+def _unit(quantity: Mapping[str, Any]) -> str:
+    """The quantity's unit, UCUM code first ("ug/h" is the UCUM spelling of mcg/h)."""
+    unit = str(quantity.get("code") or quantity.get("unit") or "").strip().lower()
+    return "mcg/h" if unit in {"ug/h", "ug/hr", "mcg/hr"} else unit
+
+
+_Mme = tuple[float | None, str | None, str | None]
+
+
+def _from_ingredient(
+    opioid: str, unit_of_table: str, dose: Mapping[str, Any], per_day: float | None
+) -> _Mme:
+    """MME from the ingredient's table row and a dose in the row's own unit (mg, or mcg/h)."""
+    value, unit = number(dose.get("value")), _unit(dose)
+    if value is None:
+        return None, None, "no structured dose in the order"
+    if unit_of_table == "mcg/h":
+        # CDC 2022: the fentanyl factor applies to the transdermal patch rate in mcg/hr only.
+        if unit != "mcg/h" or value <= 0:
+            return None, None, "no patch rate in mcg/h in the order"
+        result = daily_mme(opioid, value, unit="mcg/h")
+    else:
+        if unit != "mg" or value <= 0:
+            return None, None, "the dose is not in mg and the product strength is unknown"
+        if per_day is None:
+            return None, None, "no structured timing (frequency and period) in the order"
+        result = daily_mme(opioid, value * per_day)
+    if result is None:
+        return None, None, "the dose could not be converted"
+    return result.value, result.table, None
+
+
+def _mme(rxcuis: set[str], opioid: str | None, request: Mapping[str, Any]) -> _Mme:
+    """(daily MME, table, None) or (None, None, why not); a product's strength is used first."""
     if opioid is None:
-        return None, None
-    product = next((p for r in sorted(rxcuis) if (p := code_lists().product(r))), None)
+        return None, None, "no RxNorm opioid code in the order"
+    row = default_mme_table().factor_for(opioid)
+    if row is None or row.factor is None:
+        return None, None, f"{row.name if row else 'this opioid'} has no factor in the MME table"
     dosages = [d for d in items(request.get("dosageInstruction")) if isinstance(d, dict)]
-    if product is None or product.ingredient != opioid or len(dosages) != 1:
-        return None, None
+    if len(dosages) != 1:
+        return (
+            None,
+            None,
+            ("no dosage in the order" if not dosages else "more than one dosage line in the order"),
+        )
     dose_and_rate = [d for d in items(dosages[0].get("doseAndRate")) if isinstance(d, dict)]
     quantity = mapping(dose_and_rate[0].get("doseQuantity")) if dose_and_rate else {}
+    rate = mapping(dose_and_rate[0].get("rateQuantity")) if dose_and_rate else {}
     dose = number(quantity.get("value"))
     per_day = _per_day(dosages[0])
+    product = next((p for r in sorted(rxcuis) if (p := code_lists().product(r))), None)
+    if product is None or product.ingredient != opioid:
+        # Only the ingredient is coded: the structured dose must carry the amount itself.
+        return _from_ingredient(
+            opioid, row.unit, rate if _unit(rate) == "mcg/h" else quantity, per_day
+        )
     if dose is None or dose <= 0:
-        return None, None
+        return None, None, "no structured dose in the order"
     if product.unit == "mcg/h":
         result = daily_mme(opioid, product.strength * dose, unit="mcg/h")
     else:
         if per_day is None:
-            return None, None
+            return None, None, "no structured timing (frequency and period) in the order"
         # A dose in mg is taken as mg; any other unit (tablet, capsule) counts units.
-        per_dose = (
-            dose if str(quantity.get("unit", "")).lower() == "mg" else dose * product.strength
-        )
+        per_dose = dose if _unit(quantity) == "mg" else dose * product.strength
         result = daily_mme(opioid, per_dose * per_day)
     if result is None:
-        return None, None
-    return result.value, result.table
+        return None, None, "the dose could not be converted"
+    return result.value, result.table, None
 
 
 def medication_from_request(
@@ -121,7 +163,7 @@ def medication_from_request(
     if not isinstance(rid, str):
         raise BadResourceError("no id")
     is_opioid, is_benzo, opioid = _flags(rxcuis, name)
-    value, table = _mme(rxcuis, opioid, request)
+    value, table, note = _mme(rxcuis, opioid, request) if is_opioid else (None, None, None)
     return Medication(
         id=rid,
         name=name.strip(),
@@ -131,6 +173,7 @@ def medication_from_request(
         daily_mme=value,
         mme_source=table,
         status=str(status),
+        mme_note=note,
     )
 
 

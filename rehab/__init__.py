@@ -28,6 +28,7 @@ from rehab.medication import (
     MmeReading,
     MmeResult,
     daily_mme,
+    default_mme_table,
     is_opioid_ingredient,
 )
 from rehab.plan import (
@@ -98,6 +99,7 @@ __all__ = [
     "ReviewRecord",
     "confidence_gate",
     "daily_mme",
+    "default_mme_table",
     "follow_up_defaults",
     "gas_achieved",
     "gas_answer",

@@ -15,7 +15,10 @@ MME_UNITS = ("mg/d", "mcg/h")
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Medication:
-    """An active medication; `daily_mme` only when it could be computed, with the table named."""
+    """An active medication; `daily_mme` only when it could be computed, with the table named.
+
+    `mme_note` says why an opioid's daily MME could not be computed (shown with "not computed").
+    """
 
     id: str
     name: str
@@ -25,6 +28,7 @@ class Medication:
     daily_mme: float | None
     mme_source: str | None
     status: str
+    mme_note: str | None = None
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
