@@ -545,3 +545,59 @@ def test_save_again_completes_a_partial_save_under_the_same_plan_key(
     html = client.get(again.headers["Location"]).get_data(as_text=True)
     assert "<h1>Plan saved</h1>" in html
     assert [key for _, key in gateway.saved] == [plan_key, plan_key]
+
+
+def launch_with_style(
+    client: FlaskClient, ehr_: FakeEhr, wire: responses.RequestsMock, style_url: str
+) -> str:
+    """A launch whose token response carries `smart_style_url`."""
+    original = ehr_.token
+
+    def styled(request: Any) -> tuple[int, dict[str, str], str]:
+        status, headers, body = original(request)
+        return (
+            status,
+            headers,
+            body.replace(
+                '"need_patient_banner"', f'"smart_style_url": "{style_url}", "need_patient_banner"'
+            ),
+        )
+
+    wire.remove(responses.POST, f"{ehr_.host}/auth/token")
+    wire.add_callback(responses.POST, f"{ehr_.host}/auth/token", callback=styled)
+    return run_launch(client, ehr_)
+
+
+def test_the_ehr_style_reaches_the_page_only_through_the_whitelist(  # smart.md 39
+    client: FlaskClient, ehr: FakeEhr, wire: responses.RequestsMock, gateway: FakeGateway
+) -> None:
+    style_url = f"{ehr.host}/smart-style.json"
+    wire.add(
+        responses.GET,
+        style_url,
+        json={
+            "color_highlight": "#00695c",
+            "color_background": "red;} body{background:url(https://evil.example/x)}",
+            "font_family_body": "Segoe UI, sans-serif",
+        },
+    )
+    path = launch_with_style(client, ehr, wire, style_url)
+    html = client.get(path).get_data(as_text=True)
+    launch_id = path.strip("/").split("/")[1]
+    assert f'<link rel="stylesheet" href="/l/{launch_id}/style.css">' in html
+    css = client.get(f"/l/{launch_id}/style.css")
+    assert css.mimetype == "text/css"
+    text = css.get_data(as_text=True)
+    assert "--ff-accent: #00695c;" in text
+    assert "--ff-font-body: Segoe UI, sans-serif;" in text
+    assert "url(" not in text
+    assert "--ff-bg" not in text
+
+
+def test_a_style_url_outside_the_ehr_is_never_fetched(  # smart.md 39
+    client: FlaskClient, ehr: FakeEhr, wire: responses.RequestsMock, gateway: FakeGateway
+) -> None:
+    path = launch_with_style(client, ehr, wire, "https://styles.evil.example/s.json")
+    html = client.get(path).get_data(as_text=True)
+    assert "style.css" not in html
+    assert not any("evil.example" in call.request.url for call in wire.calls)
