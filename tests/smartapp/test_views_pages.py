@@ -600,4 +600,4 @@ def test_a_style_url_outside_the_ehr_is_never_fetched(  # smart.md 39
     path = launch_with_style(client, ehr, wire, "https://styles.evil.example/s.json")
     html = client.get(path).get_data(as_text=True)
     assert "style.css" not in html
-    assert not any("evil.example" in call.request.url for call in wire.calls)
+    assert not any("evil.example" in str(call.request.url) for call in wire.calls)
