@@ -95,6 +95,9 @@ class CodeLists:
     recorded_mme_units: frozenset[str]
     areas: tuple[Area, ...]
     pain_only_areas: frozenset[str]
+    functional_goal_categories: frozenset[str]
+    functional_pco_domains: frozenset[str]
+    functional_measures: frozenset[str]
 
     def area(self, key: str) -> Area:
         """The area for a goal domain key; unknown keys use the default area."""
@@ -197,4 +200,11 @@ def code_lists() -> CodeLists:
         recorded_mme_units=frozenset(recorded["units"]),
         areas=areas,
         pain_only_areas=frozenset(domains["pain_only_areas"]),
+        functional_goal_categories=frozenset(domains["functional_goal_categories"]),
+        functional_pco_domains=frozenset(domains["functional_pco_domains"]),
+        functional_measures=frozenset(
+            item["code"]
+            for kind in domains["functional_promis_kinds"]
+            for item in measures["promis"][kind]
+        ),
     )

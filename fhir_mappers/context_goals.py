@@ -7,7 +7,7 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
-from fhir_mappers.codes import GOAL_ACHIEVEMENT, LOINC, code_lists
+from fhir_mappers.codes import GOAL_ACHIEVEMENT, GOAL_CATEGORY, LOINC, PCO_GOAL_DOMAIN, code_lists
 from fhir_mappers.goal import goal_domain
 from fhir_mappers.identifiers import parse_plan_item
 from fhir_mappers.reading import BadResourceError, codings, concept_text, day, items, mapping, text
@@ -49,6 +49,41 @@ def is_pain_only(goal: Mapping[str, Any], description: str) -> bool:
     return _pain_measure(goal) or bool(_PAIN.search(description))
 
 
+def _functional_code(goal: Mapping[str, Any]) -> bool:
+    """True when a category, PCO goal domain or target measure is listed as functional."""
+    lists = code_lists()
+    categories = [
+        (system, code)
+        for category in items(goal.get("category"))
+        for system, code, _ in codings(category)
+    ]
+    measures = [
+        (system, code)
+        for target in items(goal.get("target"))
+        for system, code, _ in codings(mapping(target).get("measure"))
+    ]
+    return (
+        any(s == GOAL_CATEGORY and c in lists.functional_goal_categories for s, c in categories)
+        or any(s == PCO_GOAL_DOMAIN and c in lists.functional_pco_domains for s, c in categories)
+        or any(s == LOINC and c in lists.functional_measures for s, c in measures)
+    )
+
+
+def is_functional(goal: Mapping[str, Any], description: str, *, from_functionfirst: bool) -> bool:
+    """True when a goal is not about pain intensity and names something the patient will do.
+
+    Evidence of the latter, any one of: written by FunctionFirst (its goals are functional by
+    construction), a functional category, PCO domain or PROMIS target measure (goal_domains.json),
+    or wording that names an activity. A due date or target alone does not make "feel better"
+    functional: it says when, not what the patient will do.
+    """
+    if is_pain_only(goal, description):
+        return False
+    if from_functionfirst or goal_domain(goal) is not None or _functional_code(goal):
+        return True
+    return bool(_FUNCTION.search(description))
+
+
 def goal_summary(goal: Mapping[str, Any]) -> GoalSummary:
     """The summary of one Goal; BadResourceError when it has no id or lifecycle status."""
     rid, status = text(goal.get("id")), text(goal.get("lifecycleStatus"))
@@ -74,7 +109,7 @@ def goal_summary(goal: Mapping[str, Any]) -> GoalSummary:
         achievement_status=achievement,
         start=day(goal.get("startDate")),
         due=next((d for d in dues if d is not None), None),
-        is_functional=not pain_only,
+        is_functional=is_functional(goal, description, from_functionfirst=plan_item is not None),
         is_pain_only=pain_only,
         from_functionfirst=plan_item is not None,
         plan_key=plan_item[0] if plan_item is not None else None,
