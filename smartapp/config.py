@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-import ipaddress
 import secrets
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
 from urllib.parse import urlsplit
+
+from launch.urls import is_loopback_host
 
 PREFIX = "FUNCTIONFIRST_"
 TENANTS = "FUNCTIONFIRST_TENANTS"
@@ -74,18 +75,6 @@ class AppConfig:
         return f"{parts.scheme}://{parts.netloc}"
 
 
-def is_loopback_host(host: str | None) -> bool:
-    """True for 127.0.0.0/8, ::1 and localhost."""
-    if not host:
-        return False
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
-
-
 def _truthy(value: str) -> bool:
     return value.strip().lower() in ("1", "true", "yes", "on")
 
@@ -96,7 +85,7 @@ def _base_url(value: str, *, dev: bool) -> str:
         raise ConfigError(BASE_URL, "must be an absolute http(s) URL such as https://app.example")
     if parts.query or parts.fragment or parts.username or parts.password:
         raise ConfigError(BASE_URL, "must not carry a query, fragment or user info")
-    if parts.scheme == "http" and not (dev and is_loopback_host(parts.hostname)):
+    if parts.scheme == "http" and not (dev and is_loopback_host(parts.hostname or "")):
         raise ConfigError(
             BASE_URL, "must be https (plain http only on loopback with FUNCTIONFIRST_DEV=1)"
         )
