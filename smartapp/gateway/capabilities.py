@@ -163,6 +163,9 @@ class WritePlan:
     conditional_create: bool
     goal_update: bool
     versioned_update: bool
+    # Observations' own conditional-create support (a review writes only Observations and
+    # the Goal); False means search-before-create, which is always safe.
+    observations_conditional: bool = False
 
     def to_dict(self) -> dict[str, object]:
         """JSON form for the API."""
@@ -173,6 +176,7 @@ class WritePlan:
             "provenance": self.provenance,
             "conditionalCreate": self.conditional_create,
             "goalUpdate": self.goal_update,
+            "observationsConditionalCreate": self.observations_conditional,
         }
 
 
@@ -216,4 +220,5 @@ def plan_writes(capabilities: Capabilities, scopes: Scopes, forced: str | None) 
         conditional_create=capabilities.resource(written_first).conditional_create,
         goal_update=goal_support.can("update") and scopes.can_update("Goal"),
         versioned_update=goal_support.versioned_update,
+        observations_conditional=capabilities.resource("Observation").conditional_create,
     )

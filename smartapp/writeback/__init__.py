@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from smartapp.writeback.result import Failed, SaveResult, WriteEvent, WriteHook, Written
 from smartapp.writeback.review import Change, Conflict, ReviewResult, read_goal, save_review
+from smartapp.writeback.review_plan import ReviewWrites
 from smartapp.writeback.save import save_plan
 
 __all__ = [
@@ -11,6 +12,7 @@ __all__ = [
     "Conflict",
     "Failed",
     "ReviewResult",
+    "ReviewWrites",
     "SaveResult",
     "WriteEvent",
     "WriteHook",

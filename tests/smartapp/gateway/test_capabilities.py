@@ -138,3 +138,19 @@ def test_the_statement_is_read_once_per_tenant_within_the_ttl() -> None:
     now[0] = 61.0
     cache.get("site", client)
     assert len(responses.calls) == 2
+
+
+def test_a_read_only_goal_plans_a_review_of_scores_only() -> None:
+    # Oracle-like: Goal read-only, Observations created conditionally
+    caps = capabilities_from_statement(
+        make_statement(("Observation", "DocumentReference"), readonly=("Goal", "CarePlan"))
+    )
+    plan = plan_writes(caps, Grants(), None)
+    assert plan.goal_update is False
+    assert plan.observations
+    assert plan.observations_conditional
+    unconditional = capabilities_from_statement(make_statement(conditional=False))
+    assert plan_writes(unconditional, Grants(), None).observations_conditional is False
+    # the scopes decide too: no Goal update without patient/Goal.u
+    assert plan_writes(capabilities_from_statement(make_statement()),
+                       Grants(update=frozenset()), None).goal_update is False
