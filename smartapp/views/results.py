@@ -11,9 +11,10 @@ from rehab.plan import ActionPlan
 from smartapp.gateway.errors import FhirError
 from smartapp.handout import DAYS, build_handout, handout_pdf
 from smartapp.views import ehr
-from smartapp.views.pages import bp, page_frame
+from smartapp.views.outcome import save_outcome, shown_warnings, step_words, written_rows
+from smartapp.views.pages import Page, bp, page_frame
 from smartapp.views.saved import SavedPlan
-from smartapp.views.words import error_words, strategy_words
+from smartapp.views.words import error_words
 from smartapp.web import current_launch, launched_view
 
 
@@ -25,21 +26,32 @@ def _recall(launch_id: str, plan_key: str) -> tuple[SavedPlan, ActionPlan]:
     return saved, plan
 
 
+def _saved_page(
+    page: Page, plan: ActionPlan, result: dict[str, object], plan_key: str, **extra: str
+) -> str:
+    """The saved page: a heading that matches what landed, each record named, the handout."""
+    return render_template(
+        "pages/saved.html",
+        page=page,
+        plan=plan,
+        result=result,
+        plan_key=plan_key,
+        outcome=save_outcome(result, goals_planned=len(plan.goals)),
+        warnings=shown_warnings(result),
+        rows=written_rows(result, plan),
+        step_words=step_words,
+        **extra,
+    )
+
+
 @bp.get("/l/<launch_id>/saved/<plan_key>")
 @launched_view
 def saved(launch_id: str, plan_key: str) -> str:
     """What was written, where (the strategy in plain words), what failed, the handout."""
     launch = current_launch()
     record, plan = _recall(launch.launch_id, plan_key)
-    result = record.result
-    return render_template(
-        "pages/saved.html",
-        page=page_frame(launch, ehr.context(launch).context, "plan"),
-        plan=plan,
-        result=result,
-        plan_key=plan_key,
-        strategy=strategy_words(str(result.get("strategy")), done=True),
-    )
+    page = page_frame(launch, ehr.context(launch).context, "saved")
+    return _saved_page(page, plan, record.result, plan_key)
 
 
 @bp.post("/l/<launch_id>/saved/<plan_key>/retry")
@@ -51,15 +63,8 @@ def retry(launch_id: str, plan_key: str) -> tuple[str, int] | BaseResponse:
     try:
         result = ehr.save(launch, plan, plan_key)
     except FhirError as exc:
-        body = render_template(
-            "pages/saved.html",
-            page=page_frame(launch, None, "plan"),
-            plan=plan,
-            result=record.result,
-            plan_key=plan_key,
-            retry_error=error_words(exc),
-            strategy=strategy_words(str(record.result.get("strategy")), done=True),
-        )
+        page = page_frame(launch, None, "saved")
+        body = _saved_page(page, plan, record.result, plan_key, retry_error=error_words(exc))
         return body, 502
     ehr.pages().saved.remember(
         launch.launch_id,
@@ -93,7 +98,7 @@ def handout(launch_id: str, plan_key: str) -> str:
     words = build_handout(plan, patient_name=record.patient_name, today=record.saved_at.date())
     return render_template(
         "pages/handout.html",
-        page=page_frame(launch, None, "plan"),
+        page=page_frame(launch, None, "handout"),
         h=words,
         plan_key=plan_key,
         days=DAYS,

@@ -34,7 +34,7 @@ RECORD_WORDS = {
     "Goal": "Goal",
     "CarePlan": "Care plan (the action steps)",
     "ServiceRequest": "Action step",
-    "Observation": "Score (confidence, importance, GAS or PEG)",
+    "Observation": "Score",
     "DocumentReference": "Clinical note (text and PDF)",
     "Provenance": "Record of who wrote it (Provenance)",
 }

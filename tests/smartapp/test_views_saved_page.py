@@ -1,0 +1,137 @@
+"""The saved page and the handout page after a real launch, with the fake EHR gateway.
+
+The heading must match what landed, every record is named, each step is said once, and
+the handout is a page of its own (new window, Print button, no tab of the form lit).
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+import pytest
+from flask.testing import FlaskClient
+
+from rehab.plan import ActionPlan
+from smartapp.gateway.capabilities import Strategy
+from smartapp.views import ehr
+from smartapp.web import LaunchSession
+from smartapp.writeback.result import Failed, SaveResult, Written
+
+from .conftest import run_launch
+from .fake_ehr import FakeEhr
+from .test_views_pages import FakeGateway, form_values, plan_form, post
+
+
+@pytest.fixture
+def gateway(monkeypatch: pytest.MonkeyPatch) -> FakeGateway:
+    fake = FakeGateway()
+    fake.install(monkeypatch)
+    return fake
+
+
+@pytest.fixture
+def launched(client: FlaskClient, ehr: FakeEhr) -> str:
+    found = re.fullmatch(r"/l/([^/]+)/", run_launch(client, ehr))
+    assert found is not None
+    return found.group(1)
+
+
+def save_two_goals(client: FlaskClient, launch_id: str) -> Any:
+    """Two template goals, importance and a barrier, saved from the form."""
+    fields = plan_form(client, launch_id)
+    for template in ("grocery-shopping", "walk-around-block"):
+        html = post(client, f"/l/{launch_id}/plan", {**fields, "template": template})
+        fields = {**fields, **form_values(html.get_data(as_text=True))}
+    fields.update(
+        {
+            "what_matters": "Do my own shopping",
+            "confidence": "8",
+            "importance": "9",
+            "barriers": "Bad days after a long shift",
+            "action": "save",
+        }
+    )
+    return post(client, f"/l/{launch_id}/plan", fields)
+
+
+def partial(gateway: FakeGateway, written: tuple[Written, ...], failed: tuple[Failed, ...]) -> Any:
+    def save(launch: LaunchSession, plan: ActionPlan, plan_key: str) -> SaveResult:
+        gateway.saved.append((plan, plan_key))
+        return SaveResult(strategy=Strategy.SEQUENTIAL, written=written, failed=failed)
+
+    return save
+
+
+def test_a_partly_failed_save_is_never_headed_saved_to_the_chart(
+    client: FlaskClient, launched: str, gateway: FakeGateway, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    one_goal = (Written(resource_type="Goal", id="g1", version_id="1"),)
+    refused = (Failed(resource_type="Goal", message="server error", status=500),)
+    monkeypatch.setattr(ehr, "save", partial(gateway, one_goal, refused))
+    html = client.get(save_two_goals(client, launched).headers["Location"]).get_data(as_text=True)
+    assert "<h1>Plan partly saved</h1>" in html
+    assert "Saved to the chart" not in html
+    assert "Partly saved to the chart: 1 of 2 goals landed; 1 goal did not" in html
+    assert "Save again" in html
+
+
+def test_a_save_that_landed_nothing_says_so(
+    client: FlaskClient, launched: str, gateway: FakeGateway, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    provenance_only = (Written(resource_type="Provenance", id="p1", version_id="1"),)
+    refused = (Failed(resource_type="Goal", message="server error", status=500),)
+    monkeypatch.setattr(ehr, "save", partial(gateway, provenance_only, refused))
+    html = client.get(save_two_goals(client, launched).headers["Location"]).get_data(as_text=True)
+    assert "<h1>Plan not saved</h1>" in html
+    assert "Nothing was saved to the chart: 1 goal did not land" in html
+    assert "Saved to the chart" not in html
+
+
+def test_the_saved_page_names_each_score_and_says_each_step_once(
+    client: FlaskClient, launched: str, gateway: FakeGateway, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    everything = (
+        Written(resource_type="Goal", id="g1", version_id="1"),
+        Written(resource_type="Goal", id="g2", version_id="1"),
+        Written(resource_type="ServiceRequest", id="s1", version_id="1"),
+        Written(resource_type="ServiceRequest", id="s2", version_id="1"),
+        Written(resource_type="CarePlan", id="cp1", version_id="1"),
+        Written(resource_type="Observation", id="o1", version_id="1"),
+        Written(resource_type="Observation", id="o2", version_id="1"),
+        Written(resource_type="Observation", id="o3", version_id="1"),
+    )
+    monkeypatch.setattr(ehr, "save", partial(gateway, everything, ()))
+    html = client.get(save_two_goals(client, launched).headers["Location"]).get_data(as_text=True)
+    assert "<h1>Plan saved</h1>" in html
+    assert "Score (confidence, importance, GAS or PEG)" not in html
+    assert "<td>Confidence 8/10</td>" in html
+    assert "<td>Importance 9/10</td>" in html
+    assert "<td>Barrier: Bad days after a long shift</td>" in html
+    assert "Goal 2, step 1: Walk 5 minutes, rest 1 minute" in html
+    step = (
+        "<li>Shop with a cart and split the bags; how much: 20 minutes; "
+        "when: Saturday mid-morning; how often: once a week.</li>"
+    )
+    assert step in html
+    assert 'aria-current="page"' not in html  # neither Overview nor Set goals is this page
+
+
+def test_a_note_save_says_the_note_message_once(
+    client: FlaskClient, launched: str, gateway: FakeGateway, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def note(launch: LaunchSession, plan: ActionPlan, plan_key: str) -> SaveResult:
+        gateway.saved.append((plan, plan_key))
+        return SaveResult(
+            strategy=Strategy.NOTE,
+            written=(Written(resource_type="DocumentReference", id="d1", version_id="1"),),
+            warnings=(
+                "The EHR does not accept goals from this app: the plan was saved as a "
+                "clinical note.",
+            ),
+        )
+
+    monkeypatch.setattr(ehr, "save", note)
+    html = client.get(save_two_goals(client, launched).headers["Location"]).get_data(as_text=True)
+    assert html.count("does not accept goals") == 1
+    assert "Saved as a note because this EHR does not accept goals" in html
