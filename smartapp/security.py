@@ -78,11 +78,14 @@ def set_session_cookie(response: Response, config: AppConfig, sid: str) -> None:
 
 def add_security_headers(response: Response) -> Response:
     """after_request: CSP, no sniffing, no referrer leak, no caching of pages with patient data."""
+    # same-origin: a launch URL never reaches another site, and Chromium keeps sending our real
+    # Origin on our own form posts (under no-referrer it sends "Origin: null", which
+    # `require_csrf` must refuse).
     nonce = csp_nonce()
     frame_ancestors: tuple[str, ...] = g.get("frame_ancestors", ())
     response.headers["Content-Security-Policy"] = content_security_policy(nonce, frame_ancestors)
     response.headers["X-Content-Type-Options"] = "nosniff"
-    response.headers["Referrer-Policy"] = "no-referrer"
+    response.headers["Referrer-Policy"] = "same-origin"
     response.headers.setdefault("Cache-Control", "no-store")
     response.headers["Cross-Origin-Opener-Policy"] = "same-origin-allow-popups"
     if request.is_secure:

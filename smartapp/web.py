@@ -89,9 +89,10 @@ def current_launch() -> LaunchSession:
 
 
 def same_origin_request() -> bool:
-    """True when Origin (or, lacking it, Referer) is the app's own origin."""
+    """True when Origin (or, lacking it, Referer) is the app's own origin; "null" never is."""
+    # An opaque origin ("null": sandboxed frames, data: URLs) is not ours, whatever Referer says.
     origin = request.headers.get("Origin")
-    if origin is None or origin == "null":
+    if origin is None:
         referer = request.headers.get("Referer")
         if not referer:
             return False

@@ -212,3 +212,30 @@ def test_authlib_is_a_release_with_the_known_fixes() -> None:
     # smart.md 69: alg=none removed, session-bound state, no JWK-header trust (>= 1.6.11)
     version = tuple(int(part) for part in importlib.metadata.version("authlib").split(".")[:3])
     assert version >= (1, 6, 11)
+
+
+def test_same_origin_referrer_policy_and_a_strict_origin_check(
+    echo_app: Flask, ehr: FakeEhr
+) -> None:
+    # smart.md 60: under "no-referrer" Chromium sends "Origin: null" on our own form posts; the
+    # header says same-origin (no URL ever leaves for another site) and "null" stays refused.
+    client = https_client(echo_app)
+    base = run_launch(client, ehr)
+    page = client.get(base + "session")
+    assert page.headers["Referrer-Policy"] == "same-origin"
+    assert client.get("/standalone").headers["Referrer-Policy"] == "same-origin"
+    token = csrf_of(echo_app, client, base)
+    same_site_referer = {"Referer": f"{APP}/l/x/", "X-CSRF-Token": token}
+    opaque = client.post(base + "echo", headers={"Origin": "null", **same_site_referer})
+    assert opaque.status_code == 403
+    ours = client.post(base + "echo", headers={"Origin": APP, "X-CSRF-Token": token})
+    assert ours.status_code == 200
+
+
+def test_no_page_overrides_the_referrer_policy_with_a_meta_tag() -> None:
+    # smart.md 60: one policy, set in the header; a per-page <meta name="referrer"> would hide it
+    templates = Path(__file__).parents[2] / "smartapp" / "templates"
+    overriding = [
+        p.name for p in templates.rglob("*.html") if 'name="referrer"' in p.read_text("utf-8")
+    ]
+    assert overriding == []
