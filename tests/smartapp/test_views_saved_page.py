@@ -135,3 +135,14 @@ def test_a_note_save_says_the_note_message_once(
     html = client.get(save_two_goals(client, launched).headers["Location"]).get_data(as_text=True)
     assert html.count("does not accept goals") == 1
     assert "Saved as a note because this EHR does not accept goals" in html
+
+
+def test_the_handout_captions_name_each_goal_and_step(
+    client: FlaskClient, launched: str, gateway: FakeGateway
+) -> None:
+    save_two_goals(client, launched)
+    plan_key = gateway.saved[0][1]
+    html = client.get(f"/l/{launched}/handout/{plan_key}").get_data(as_text=True)
+    captions = re.findall(r"<caption[^>]*>([^<]+)</caption>", html)
+    assert captions == ["Checklist for goal 1, step 1", "Checklist for goal 2, step 1"]
+    assert 'aria-current="page"' not in html
