@@ -25,7 +25,7 @@ from smartapp.views import ehr
 from smartapp.views.pages import bp, page_frame
 from smartapp.views.words import error_words
 from smartapp.web import LaunchSession, current_launch, launched_view
-from smartapp.writeback.review import Conflict
+from smartapp.writeback.review import Conflict, ReviewResult
 
 FIELDS = (
     "gas_score",
@@ -74,6 +74,8 @@ def _render(
     errors: Mapping[str, tuple[str, ...]] | None = None,
     conflict: Conflict | None = None,
     notice: str | None = None,
+    notice_lines: tuple[str, ...] = (),
+    notice_kind: str = "error",
 ) -> tuple[str, int]:
     ctx = ehr.context(launch).context
     resource, version = ehr.goal(launch, goal_id)
@@ -97,6 +99,8 @@ def _render(
         conflict=conflict,
         peg_now=max(ctx.peg, key=lambda r: r.when, default=None),
         notice=notice,
+        notice_lines=notice_lines,
+        notice_kind="ok" if notice and notice.startswith("Review saved") else notice_kind,
         peg_since=since,
         started=started,
         base_version=conflict.current_version
@@ -150,6 +154,31 @@ def review_post(launch_id: str, goal_id: str) -> tuple[str, int] | BaseResponse:
         return _render(launch, goal_id, values, status=502, notice=f"Not saved: {error_words(exc)}")
     if isinstance(result, Conflict):
         return _render(launch, goal_id, values, status=409, conflict=result)
+    if not result.complete:
+        headline, lines = landed_words(result)
+        kind = "partial" if result.written else "error"
+        return _render(
+            launch, goal_id, values, notice=headline, notice_lines=lines, notice_kind=kind
+        )
     return redirect(
         url_for("pages.review", launch_id=launch_id, goal_id=goal_id, saved=1), code=303
     )
+
+
+def landed_words(result: ReviewResult) -> tuple[str, tuple[str, ...]]:
+    """What of the review reached the chart, and what to record by hand, exactly as it landed."""
+    if result.scores_saved and result.written and not result.goal_updated:
+        fallback = (
+            "Scores saved to the chart; the goal's status could not be updated by this EHR's "
+            "app interface — record it by hand."
+        )
+    elif result.goal_updated and not result.scores_saved:
+        fallback = (
+            "The goal's status was updated in the chart; the scores could not be saved by this "
+            "EHR's app interface — record them by hand."
+        )
+    else:
+        fallback = "This EHR did not let the app record this review: record it by hand."
+    headline = "Review partly saved." if result.written else "Review not saved."
+    failed = tuple(f"Not saved: {f.resource_type} ({f.message})." for f in result.failed)
+    return headline, (*(result.warnings or (fallback,)), *failed)

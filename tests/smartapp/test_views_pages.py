@@ -27,7 +27,7 @@ from smartapp.gateway.errors import FhirError, FhirUnavailable
 from smartapp.views import ehr
 from smartapp.web import LaunchSession
 from smartapp.writeback.result import Failed, SaveResult, Written
-from smartapp.writeback.review import Change, Conflict
+from smartapp.writeback.review import Change, Conflict, ReviewResult
 
 from .conftest import run_launch
 from .fake_ehr import APP, FakeEhr
@@ -102,6 +102,7 @@ class FakeGateway:
     conflict: bool = False
     goal_update: bool = True
     review_error: Exception | None = None
+    review_result: ReviewResult | None = None
 
     def install(self, monkeypatch: pytest.MonkeyPatch) -> None:
         monkeypatch.setattr(ehr, "context", self.load)
@@ -173,7 +174,12 @@ class FakeGateway:
                 changes=(Change(field="lifecycleStatus", before="active", after="on-hold"),),
                 current={},
             )
-        return None
+        if self.review_result is not None:
+            return self.review_result
+        return ReviewResult(
+            written=(Written(resource_type="Observation", id="o1", version_id="1"),),
+            goal=Written(resource_type="Goal", id=goal_id, version_id="4", created=False),
+        )
 
 
 @pytest.fixture

@@ -13,14 +13,17 @@ import pytest
 from flask.testing import FlaskClient
 
 from rehab.plan import ActionPlan
+from rehab.review import GoalReview
 from smartapp.gateway.capabilities import Strategy
 from smartapp.views import ehr
 from smartapp.web import LaunchSession
 from smartapp.writeback.result import Failed, SaveResult, Written
+from smartapp.writeback.review import ReviewResult
+from smartapp.writeback.review_plan import by_hand
 
 from .conftest import run_launch
 from .fake_ehr import FakeEhr
-from .test_views_pages import FakeGateway, form_values, plan_form, post
+from .test_views_pages import FakeGateway, csrf_of, form_values, plan_form, post
 
 
 @pytest.fixture
@@ -146,3 +149,53 @@ def test_the_handout_captions_name_each_goal_and_step(
     captions = re.findall(r"<caption[^>]*>([^<]+)</caption>", html)
     assert captions == ["Checklist for goal 1, step 1", "Checklist for goal 2, step 1"]
     assert 'aria-current="page"' not in html
+
+
+def review_fields(client: FlaskClient, launch_id: str) -> dict[str, str]:
+    page = client.get(f"/l/{launch_id}/goals/g-pain/review").get_data(as_text=True)
+    return {
+        "csrf_token": csrf_of(page),
+        "base_version": "3",
+        "review_key": "key-12345678",
+        "gas_score": "0",
+        "achievement_status": "improving",
+        "peg.pain": "4",
+        "peg.enjoyment": "4",
+        "peg.activity": "4",
+        "decision": "continue",
+    }
+
+
+def test_a_review_at_a_read_only_goal_ehr_says_the_scores_landed(
+    client: FlaskClient, launched: str, gateway: FakeGateway
+) -> None:
+    peg = {"pain": 4, "enjoyment": 4, "activity": 4}
+    answer = {"gas_score": 0, "achievement_status": "improving", "decision": "continue", "peg": peg}
+    review, _ = GoalReview.from_dict(answer)
+    assert review is not None
+    goal = {"lifecycleStatus": "active", "achievementStatus": {"coding": [{"code": "improving"}]}}
+    gateway.review_result = ReviewResult(
+        written=(
+            Written(resource_type="Observation", id="gas-1", version_id="1"),
+            Written(resource_type="Observation", id="peg-1", version_id="1"),
+        ),
+        goal=Written(resource_type="Goal", id="g-pain", version_id="3", created=False),
+        goal_updated=False,
+        warnings=(by_hand(review, goal, scores_saved=True, goal_updated=False),),
+    )
+    response = post(client, f"/l/{launched}/goals/g-pain/review", review_fields(client, launched))
+    html = response.get_data(as_text=True)
+    assert response.status_code == 200
+    assert "Review partly saved." in html
+    assert "Scores saved to the chart; the goal&#39;s status could not be updated" in html
+    assert "achievement improving" in html  # what to record by hand
+    assert "Not saved" not in html
+
+
+def test_a_complete_review_is_reported_saved(
+    client: FlaskClient, launched: str, gateway: FakeGateway
+) -> None:
+    response = post(client, f"/l/{launched}/goals/g-pain/review", review_fields(client, launched))
+    assert response.status_code == 303
+    html = client.get(response.headers["Location"]).get_data(as_text=True)
+    assert "Review saved: the scores are in the chart and the goal is updated." in html
