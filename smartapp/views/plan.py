@@ -24,6 +24,14 @@ from smartapp.views.words import error_words, strategy_words
 from smartapp.web import LaunchSession, current_launch, launched_view
 
 _PLAN_KEY = re.compile(r"^[A-Za-z0-9_-]{8,64}$")
+GATE_SUMMARY = (
+    "Not saved: the confidence is below 7 — make the plan smaller or easier, or record why "
+    "you go ahead"
+)
+OVERRIDE_REQUIRED = (
+    "Required when the confidence is below 7: record why you go ahead with this plan, or make "
+    "the plan smaller or easier and ask again."
+)
 
 
 def _draft_key(launch: LaunchSession) -> tuple[str, str, str]:
@@ -83,6 +91,7 @@ def _render(
     *,
     status: int = 200,
     errors: Mapping[str, tuple[str, ...]] | None = None,
+    summary: str | None = None,
     gate: str | None = None,
     notice: str | None = None,
     notice_error: bool = False,
@@ -98,6 +107,7 @@ def _render(
         form=forms.PlanForm(values=fields, goals=forms.slots(fields), errors=errors or {}),
         plan_key=plan_key,
         checks=edits.goal_checks(fields),
+        summary=summary,
         warnings=warnings,
         gate=gate,
         templates=library.templates,
@@ -153,10 +163,25 @@ def _save(
     kept = _store(launch, fields, plan_key)
     parsed, errors = forms.parse_plan(fields)
     if parsed is None:
-        return _render(launch, fields, plan_key, status=422, errors=errors, draft_status=kept)
+        count = sum(len(m) for m in errors.values())
+        summary = f"Not saved: please check {count} field{'s' if count != 1 else ''}"
+        return _render(
+            launch, fields, plan_key, status=422, errors=errors, summary=summary, draft_status=kept
+        )
     gate = confidence_gate(parsed)
     if gate is not None:
-        return _render(launch, fields, plan_key, status=422, gate=gate, draft_status=kept)
+        # The reason is required below 7 (Brief Action Planning): say so at the top, with a
+        # link to the box, and beside the box, so the refusal is never silent.
+        return _render(
+            launch,
+            fields,
+            plan_key,
+            status=422,
+            gate=gate,
+            errors={"override_reason": (OVERRIDE_REQUIRED,)},
+            summary=GATE_SUMMARY,
+            draft_status=kept,
+        )
     try:
         result = ehr.save(launch, parsed, plan_key)
     except FhirError as exc:

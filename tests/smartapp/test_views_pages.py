@@ -338,6 +338,26 @@ def test_a_confidence_below_seven_asks_for_a_smaller_plan_before_anything_is_sav
     assert len(gateway.saved) == 1
 
 
+def test_a_refused_low_confidence_save_says_not_saved_and_asks_for_the_reason(
+    client: FlaskClient, launched: str, gateway: FakeGateway
+) -> None:
+    fields = {**plan_form(client, launched), "template": "sleep-six-hours"}
+    html = post(client, f"/l/{launched}/plan", fields).get_data(as_text=True)
+    fields = {**fields, **form_values(html), "what_matters": "Sleep", "confidence": "5"}
+    fields.pop("template")
+    response = post(client, f"/l/{launched}/plan", {**fields, "action": "save"})
+    html = response.get_data(as_text=True)
+    assert response.status_code == 422
+    summary = re.search(r'<div[^>]*id="error-summary".*?</div>', html, re.S)
+    assert summary is not None
+    assert "Not saved: the confidence is below 7 — make the plan smaller or easier" in summary[0]
+    assert 'href="#f-override-reason"' in summary[0]
+    assert 'id="f-override-reason-error">Required when the confidence is below 7' in html
+    assert 'aria-describedby="f-override-reason-error" aria-invalid="true"' in html
+    assert "(optional)" not in html.split('id="confidence-prompt"')[1].split("</div>")[0]
+    assert gateway.saved == []
+
+
 def save_one_goal(client: FlaskClient, launch_id: str) -> Any:
     fields = {**plan_form(client, launch_id), "template": "lunch-with-friend"}
     html = post(client, f"/l/{launch_id}/plan", fields).get_data(as_text=True)
