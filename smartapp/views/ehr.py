@@ -16,8 +16,10 @@ from launch.errors import OAuthHttpError
 from rehab.plan import ActionPlan
 from rehab.review import GoalReview
 from smartapp.errors import AppError
+from smartapp.gateway import FhirClient
 from smartapp.gateway.capabilities import CapabilityCache, WritePlan, plan_writes
 from smartapp.gateway.context import ContextCache, ContextResult, load_context
+from smartapp.gateway.errors import FhirAuthError, FhirError
 from smartapp.store import Outcome
 from smartapp.store.drafts import DraftStore
 from smartapp.style import EhrStyle, parse_style, style_url_allowed
@@ -74,13 +76,30 @@ def author_of(launch: LaunchSession) -> str:
     return launch.fhir_user
 
 
+def batch_allowed(launch: LaunchSession, client: FhirClient) -> bool:
+    """Whether the context may go as one batch: the EHR says it takes batches, no quirk forbids."""
+    if launch.tenant.quirk("no_batch"):
+        return False
+    try:
+        return pages().capabilities.get(launch.tenant.name, client).batch
+    except FhirAuthError:
+        raise
+    except FhirError:
+        return False  # no CapabilityStatement: the searches go side by side, as before
+
+
 def context(launch: LaunchSession) -> ContextResult:
-    """The patient context, cached briefly per launch."""
+    """The patient context, cached briefly per launch (one batch round where the EHR allows)."""
     patient_id = patient_of(launch)
 
     def load() -> ContextResult:
+        client = fhir_client(launch)
         return load_context(
-            fhir_client(launch), patient_id, today=today(), quirks=launch.tenant.quirks
+            client,
+            patient_id,
+            today=today(),
+            quirks=launch.tenant.quirks,
+            batch=batch_allowed(launch, client),
         )
 
     return pages().contexts.get(launch.launch_id, load)

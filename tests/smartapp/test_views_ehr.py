@@ -1,0 +1,134 @@
+"""The pages' door to the EHR: the context goes as one batch where the tenant allows it.
+
+The EHR is faked at the wire (responses); the batch itself against real servers is tested in
+tests/integration/test_context_sandbox.py.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+from typing import Any
+
+import pytest
+import responses
+from flask import Flask
+from flask.testing import FlaskClient
+
+from smartapp import create_app
+
+from .conftest import https_client, run_launch
+from .fake_ehr import ISS, FakeEhr, tenants_toml
+
+SEARCHED = ("Condition", "Observation", "MedicationRequest", "Goal", "CarePlan")
+
+
+def statement(*, batch: bool) -> dict[str, object]:
+    return {
+        "resourceType": "CapabilityStatement",
+        "fhirVersion": "4.0.1",
+        "rest": [{"mode": "server", "interaction": [{"code": "batch"}] if batch else []}],
+    }
+
+
+def batch_answer(request: Any) -> tuple[int, dict[str, str], str]:
+    bundle = json.loads(request.body)
+    assert bundle["type"] == "batch"
+    entries = []
+    for entry in bundle["entry"]:
+        url = entry["request"]["url"]
+        if url.startswith("Patient/"):
+            resource: dict[str, object] = {"resourceType": "Patient", "id": url.split("/")[1]}
+        else:
+            resource = {"resourceType": "Bundle", "type": "searchset", "entry": []}
+        entries.append({"resource": resource, "response": {"status": "200 OK"}})
+    body = {"resourceType": "Bundle", "type": "batch-response", "entry": entries}
+    return 200, {}, json.dumps(body)
+
+
+def install(wire: responses.RequestsMock, *, metadata: dict[str, object] | None) -> None:
+    if metadata is None:
+        wire.add(responses.GET, f"{ISS}/metadata", status=404)
+    else:
+        wire.add(responses.GET, f"{ISS}/metadata", json=metadata)
+    wire.add_callback(responses.POST, f"{ISS}/", callback=batch_answer)
+    for rtype in SEARCHED:
+        empty = {"resourceType": "Bundle", "type": "searchset", "entry": []}
+        wire.add(responses.GET, f"{ISS}/{rtype}", json=empty)
+
+
+def fhir_calls(wire: responses.RequestsMock) -> list[tuple[str, str]]:
+    """(method, path below the FHIR base) of every FHIR request, metadata excluded."""
+    found = []
+    for call in wire.calls:
+        url = str(call.request.url)
+        if url.startswith(ISS) and "/metadata" not in url and "smart-configuration" not in url:
+            path = re.sub(r"\?.*$", "", url.removeprefix(ISS))
+            found.append((str(call.request.method), path))
+    return found
+
+
+def context_of(client: FlaskClient, path: str) -> dict[str, Any]:
+    answer = client.get(path + "api/context")
+    assert answer.status_code == 200
+    data: dict[str, Any] = answer.get_json()
+    return data
+
+
+def test_the_context_is_one_batch_where_the_ehr_takes_batches(
+    client: FlaskClient, ehr: FakeEhr, wire: responses.RequestsMock
+) -> None:
+    install(wire, metadata=statement(batch=True))
+    path = run_launch(client, ehr)
+    assert client.get(path).status_code == 200  # the overview
+    assert fhir_calls(wire) == [("POST", "/")]
+    assert context_of(client, path)["round_trips"] == 1
+
+
+def test_no_batch_without_the_capability_or_without_a_statement(
+    client: FlaskClient, ehr: FakeEhr, wire: responses.RequestsMock
+) -> None:
+    install(wire, metadata=statement(batch=False))
+    path = run_launch(client, ehr)
+    assert client.get(path).status_code == 200
+    calls = fhir_calls(wire)
+    assert ("POST", "/") not in calls
+    assert {p for m, p in calls if m == "GET"} >= {f"/{t}" for t in SEARCHED}
+
+
+def test_no_batch_when_the_ehr_has_no_capability_statement(
+    client: FlaskClient, ehr: FakeEhr, wire: responses.RequestsMock
+) -> None:
+    install(wire, metadata=None)
+    path = run_launch(client, ehr)
+    assert client.get(path).status_code == 200
+    calls = fhir_calls(wire)
+    assert ("POST", "/") not in calls
+    assert {p for m, p in calls if m == "GET"} >= {f"/{t}" for t in SEARCHED}
+
+
+@pytest.fixture
+def no_batch_app(app_settings: dict[str, object], tmp_path: Path) -> Any:
+    text = tenants_toml().replace(
+        '\n[[tenant]]\nname = "other"',
+        '\n[tenant.quirks]\nno_batch = true\n\n[[tenant]]\nname = "other"',
+        1,
+    )
+    tenants = tmp_path / "quirky-tenants.toml"
+    tenants.write_text(text, encoding="utf-8")
+    built: Flask = create_app({**app_settings, "FUNCTIONFIRST_TENANTS": str(tenants)})
+    yield built
+    built.extensions["functionfirst"].store.close()
+
+
+def test_the_no_batch_quirk_wins_over_the_capability_statement(
+    no_batch_app: Flask, ehr: FakeEhr, wire: responses.RequestsMock
+) -> None:
+    install(wire, metadata=statement(batch=True))
+    client = https_client(no_batch_app)
+    path = run_launch(client, ehr)
+    assert client.get(path).status_code == 200
+    calls = fhir_calls(wire)
+    assert ("POST", "/") not in calls
+    assert {p for m, p in calls if m == "GET"} >= {f"/{t}" for t in SEARCHED}
