@@ -7,14 +7,14 @@ system libraries) both print those same words.
 
 from __future__ import annotations
 
-import re
-import unicodedata
 from dataclasses import dataclass
 from datetime import date, timedelta
 
 from fpdf import FPDF
+from fpdf.recorder import FPDFRecorder
 
 from rehab.plan import ActionPlan, Frequency, PeriodUnit
+from smartapp.plain_text import latin1
 
 DAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
 MAX_WEEKS = 6
@@ -86,6 +86,27 @@ def frequency_words(often: Frequency) -> str:
     return f"{times} every {often.period} {unit}s"
 
 
+_PERIODS = {"d": "day", "day": "day", "wk": "week", "week": "week", "mo": "month", "month": "month"}
+_ABBREVIATIONS = {"min": "minute", "mins": "minute", "h": "hour", "hr": "hour", "hrs": "hour"}
+
+
+def target_words(target: float | None, unit: str) -> str:
+    """A target in words: `1 trip a week`, `45 minutes a week`, `a score of 4` (UCUM-ish units)."""
+    number = f"{target:g}" if target is not None else ""
+    unit = unit.strip()
+    if unit in ("{score}", "score"):
+        return f"a score of {number}"
+    noun, _, per = unit.partition("/")
+    if per and per.strip() not in _PERIODS:
+        return f"{number} {unit}".strip()
+    noun = _ABBREVIATIONS.get(noun.strip(), noun.strip())
+    if noun:
+        singular = noun[:-1] if noun.endswith("s") and not noun.endswith("ss") else noun
+        noun = singular if target == 1 else (noun if noun.endswith("s") else noun + "s")
+    words = f"{number} {noun}".strip()
+    return f"{words} a {_PERIODS[per.strip()]}" if per else words
+
+
 def _week_starts(today: date, review: date) -> tuple[date, ...]:
     """Mondays of the weeks from today until the review visit (at most MAX_WEEKS)."""
     monday = today - timedelta(days=today.weekday())
@@ -129,7 +150,7 @@ def build_handout(plan: ActionPlan, *, patient_name: str | None, today: date) ->
         track = None
         if goal.measure is not None:
             target = goal.measure.target
-            goal_part = f" My target is {target:g} {goal.measure.unit}".rstrip() + "."
+            goal_part = f" My target is {target_words(target, goal.measure.unit)}."
             track = f"I will keep track of {_lower_first(goal.measure.text)}." + (
                 goal_part if target is not None else ""
             )
@@ -164,72 +185,34 @@ def handout_text(handout: Handout) -> str:
     return "\n".join(p for p in parts if p)
 
 
-def _syllables(word: str) -> int:
-    """Vowel groups, less a silent final e: the usual estimate for readability formulas."""
-    word = word.lower()
-    groups = re.findall(r"[aeiouy]+", word)
-    count = len(groups) - (1 if word.endswith("e") and not word.endswith("le") else 0)
-    return max(1, count)
-
-
-def reading_grade(text: str) -> float:
-    """Flesch-Kincaid grade level of the text (US school grade)."""
-    sentences = max(1, len(re.findall(r"[.!?]+(?:\s|$)", text)))
-    words = re.findall(r"[A-Za-z]+(?:'[a-z]+)?", text)
-    if not words:
-        return 0.0
-    syllables = sum(_syllables(w) for w in words)
-    return 0.39 * len(words) / sentences + 11.8 * syllables / len(words) - 15.59
-
-
-def _latin1(text: str) -> str:
-    """The PDF's built-in fonts cover Latin-1: keep what fits, spell out or drop the rest."""
-    text = text.translate(
-        {
-            0x2018: "'",
-            0x2019: "'",
-            0x201C: '"',
-            0x201D: '"',
-            0x2013: "-",
-            0x2014: "-",
-            0x2026: "...",
-        }
-    )
-    out = []
-    for char in text:
-        if ord(char) < 256:
-            out.append(char)
-        else:
-            plain = (
-                unicodedata.normalize("NFKD", char).encode("latin-1", "ignore").decode("latin-1")
-            )
-            out.append(plain or "?")
-    return "".join(out)
+# Inside `unbreakable()` fpdf2 hands out a recorder that replays the calls on the page.
+Pdf = FPDF | FPDFRecorder
 
 
 class _HandoutPdf(FPDF):
     def footer(self) -> None:
         self.set_y(-15)
         self.set_font("Helvetica", size=11)
-        self.cell(0, 8, f"Page {self.page_no()}", align="C")
+        # fpdf2 replaces the alias with the page count when the document is output.
+        self.cell(0, 8, f"Page {self.page_no()} of {self.str_alias_nb_pages}", align="C")
 
 
-def _heading(pdf: FPDF, text: str) -> None:
+def _heading(pdf: Pdf, text: str) -> None:
     pdf.ln(3)
     pdf.set_font("Helvetica", style="B", size=18)
-    pdf.multi_cell(0, 9, _latin1(text), new_x="LMARGIN", new_y="NEXT")
+    pdf.multi_cell(0, 9, latin1(text), align="L", new_x="LMARGIN", new_y="NEXT")
     pdf.set_font("Helvetica", size=14)
 
 
-def _para(pdf: FPDF, text: str) -> None:
-    pdf.multi_cell(0, 7.5, _latin1(text), new_x="LMARGIN", new_y="NEXT")
+def _para(pdf: Pdf, text: str) -> None:
+    # Left-aligned: fpdf2's multi_cell justifies by default, which opens wide gaps in short
+    # lines and large type.
+    pdf.multi_cell(0, 7.5, latin1(text), align="L", new_x="LMARGIN", new_y="NEXT")
 
 
-def _checklist(pdf: FPDF, step: HandoutStep) -> None:
+def _checklist(pdf: Pdf, step: HandoutStep) -> None:
     """A grid of boxes: one row per week, one column per day."""
     first, box = 46.0, 18.0
-    if pdf.get_y() + 9 * (len(step.weeks) + 1) > pdf.h - 25:
-        pdf.add_page()
     pdf.set_font("Helvetica", style="B", size=12)
     pdf.cell(first, 9, "Week of", border=1)
     for day in DAYS:
@@ -245,9 +228,22 @@ def _checklist(pdf: FPDF, step: HandoutStep) -> None:
     pdf.ln(2)
 
 
+def _step(pdf: Pdf, step: HandoutStep) -> None:
+    """A step's words, then its checklist."""
+    pdf.set_font("Helvetica", style="B", size=14)
+    _para(pdf, step.text)
+    pdf.set_font("Helvetica", size=14)
+    if step.detail:
+        _para(pdf, step.detail)
+    _para(pdf, f"{step.aim} Tick a box each day you do it.")
+    _checklist(pdf, step)
+
+
 def handout_pdf(handout: Handout) -> bytes:
-    """The handout as a PDF (A4, 14 pt body type, checklist grids)."""
-    pdf = _HandoutPdf(format="A4")
+    """The handout as a PDF (US Letter, 14 pt body type, checklist grids)."""
+    # US Letter: the product serves US clinics; Letter prints whole on A4 printers too
+    # (the margins are wider than the 6 mm difference in width).
+    pdf = _HandoutPdf(format="Letter")
     pdf.set_title("My action plan")
     pdf.set_margins(18, 16, 18)
     pdf.set_auto_page_break(auto=True, margin=20)
@@ -260,18 +256,17 @@ def handout_pdf(handout: Handout) -> bytes:
     _heading(pdf, "What matters to me")
     _para(pdf, handout.what_matters)
     for number, goal in enumerate(handout.goals, start=1):
-        _heading(pdf, f"Goal {number}: {goal.title}")
-        _para(pdf, goal.by)
-        if goal.track:
-            _para(pdf, goal.track)
-        for step in goal.steps:
-            pdf.set_font("Helvetica", style="B", size=14)
-            _para(pdf, step.text)
-            pdf.set_font("Helvetica", size=14)
-            if step.detail:
-                _para(pdf, step.detail)
-            _para(pdf, f"{step.aim} Tick a box each day you do it.")
-            _checklist(pdf, step)
+        for index, step in enumerate(goal.steps or (None,)):
+            # A goal's heading stays on the page of its first checklist, and each step's words
+            # on the page of its own checklist: fpdf2 breaks the page before the block if needed.
+            with pdf.unbreakable() as block:
+                if index == 0:
+                    _heading(block, f"Goal {number}: {goal.title}")
+                    _para(block, goal.by)
+                    if goal.track:
+                        _para(block, goal.track)
+                if step is not None:
+                    _step(block, step)
     if handout.barriers:
         _heading(pdf, "What might get in the way")
         for text in handout.barriers:

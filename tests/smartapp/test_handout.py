@@ -18,8 +18,8 @@ from smartapp.handout import (
     frequency_words,
     handout_pdf,
     handout_text,
-    reading_grade,
 )
+from smartapp.plain_text import reading_grade
 from tests.smartapp.test_forms import make_fields
 
 TODAY = date(2026, 11, 25)  # a Wednesday
@@ -51,7 +51,7 @@ def test_the_handout_speaks_in_the_patients_words() -> None:
     assert handout.what_matters == "Walk my dog again."
     assert goal.title == "Walk around the block 3 times a week."
     assert goal.by == "By Monday 4 January 2027."
-    assert goal.track == "I will keep track of minutes walked per week. My target is 45 min."
+    assert goal.track == "I will keep track of minutes walked per week. My target is 45 minutes."
     assert goal.steps[0].text == "Walk 5 min, rest 1 min, twice."
     assert goal.steps[0].detail == "How much: 12 minutes. When: After breakfast Mon/Wed/Fri."
     assert goal.steps[0].aim == "Aim: 3 times a week."
@@ -135,3 +135,70 @@ def test_every_template_makes_a_handout_at_grade_eight_or_below(template: GoalTe
     )
     text = handout_text(build_handout(plan, patient_name=None, today=TODAY))
     assert 0 < reading_grade(text) <= 8
+
+
+def pdf_pages(pdf: bytes) -> list[bytes]:
+    """Each page's decompressed content stream, in order (fpdf2 writes one per page)."""
+    pages = []
+    for match in re.finditer(rb"stream\r?\n(.*?)endstream", pdf, re.S):
+        try:
+            pages.append(zlib.decompressobj().decompress(match.group(1)))
+        except zlib.error:
+            continue
+    return pages
+
+
+def shown(content: bytes) -> str:
+    texts = re.findall(rb"\(((?:[^()\\]|\\.)*)\)\s*Tj", content)
+    return "\n".join(re.sub(rb"\\(.)", rb"\1", t).decode("latin-1") for t in texts)
+
+
+def template_plan(keys: tuple[str, ...]) -> ActionPlan:
+    library = {t.key: t for t in default_library().templates}
+    return ActionPlan(
+        what_matters="Do my own shopping and walk my dog again",
+        expressed_by=ExpressedBy.PATIENT,
+        goals=tuple(goal_from_template(library[k], key=k, start=TODAY) for k in keys),
+        confidence=8,
+        barriers=("Bad days after a long shift", "Rain"),
+        supports=("My daughter",),
+        follow_up=FollowUp(check_in=date(2026, 12, 7), review=date(2027, 1, 4)),
+    )
+
+
+def test_targets_read_as_words_with_their_units() -> None:
+    handout = build_handout(
+        template_plan(("grocery-shopping", "walk-around-block", "peg-four")),
+        patient_name=None,
+        today=TODAY,
+    )
+    tracks = [g.track or "" for g in handout.goals]
+    assert tracks[0] == "I will keep track of shopping trips per week. My target is 1 trip a week."
+    assert tracks[1].endswith("My target is 45 minutes a week.")
+    assert tracks[2].endswith("My target is a score of 4.")
+
+
+KEYS = tuple(t.key for t in default_library().templates)
+
+
+@pytest.mark.parametrize("count", [2, 3, 4, 5])
+def test_every_goal_heading_shares_its_page_with_its_first_checklist(count: int) -> None:
+    keys = tuple(KEYS[i % len(KEYS)] for i in range(count))
+    pdf = handout_pdf(build_handout(template_plan(keys), patient_name="Pat", today=TODAY))
+    pages = [shown(p) for p in pdf_pages(pdf)]
+    for number in range(1, count + 1):
+        page = next(p for p in pages if f"Goal {number}:" in p)
+        assert "Week of" in page.split(f"Goal {number}:")[1], f"goal {number} split from its table"
+
+
+def test_the_pdf_is_us_letter_numbered_page_n_of_total_and_left_aligned() -> None:
+    keys = ("grocery-shopping", "walk-around-block", "home-exercise")
+    pdf = handout_pdf(build_handout(template_plan(keys), patient_name="Pat", today=TODAY))
+    assert re.search(rb"/MediaBox \[0 0 612(\.00)? 792(\.00)?\]", pdf)
+    pages = pdf_pages(pdf)
+    total = len(pages)
+    assert total >= 2
+    for number, page in enumerate(pages, start=1):
+        # the page count is its own text piece (fpdf2 fills it in at the end)
+        assert f"Page {number} of {total}" in re.sub(r"\s+", " ", shown(page))
+        assert not re.search(rb"(?<![\d.])[1-9][\d.]* Tw", page)  # no stretched word spacing
