@@ -55,7 +55,7 @@ _FHIR_ERRORS: tuple[tuple[type[FhirError], int, str, str], ...] = (
         FhirAuthError,
         401,
         "session_expired",
-        "The EHR no longer accepts this session. Relaunch the app from the EHR.",
+        "The EHR no longer accepts this session.",
     ),
     (FhirForbidden, 403, "forbidden", "The EHR did not allow this action for your account."),
     (FhirNotFound, 404, "not_found", "The EHR did not find that record."),

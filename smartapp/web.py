@@ -50,18 +50,34 @@ def csrf_token_for(scope: str, sid: str) -> str:
     return services().store.cipher.sign("csrf", scope, sid)
 
 
-def _not_open() -> AppError:
+def _not_open(launch_id: str | None) -> AppError:
+    """Why this URL's launch is not open here: ended or timed out (401), or another browser's."""
+    found = services()
+    record = found.store.sessions.get_launch(launch_id) if launch_id else None
+    now = found.store.now()
+    if (
+        record is not None
+        and record.created_at + found.config.session_max > now
+        and record.last_seen_at + found.config.session_idle > now
+    ):
+        # Live, but not under this browser's cookie (smart.md 7): nothing is shown or said of it.
+        return AppError(
+            404,
+            "launch_not_found",
+            "This launch is open in another browser or window, not in this one.",
+            relaunch=True,
+        )
+    # Timed out, closed, or gone with its cookie: the clinician's way back is a new launch.
     return AppError(
-        404,
-        "launch_not_found",
-        "This launch is not open in this browser (it ended, timed out, or belongs to another "
-        "window). Start FunctionFirst again from the patient's chart.",
+        401,
+        "session_expired",
+        "This FunctionFirst session has ended: it was idle too long or it was closed.",
         relaunch=True,
     )
 
 
 def current_launch() -> LaunchSession:
-    """The launch of this URL when it belongs to this browser session; else a 404 AppError."""
+    """The launch of this URL when it belongs to this browser session; else a 401/404 AppError."""
     cached = g.get("launch_session")
     if isinstance(cached, LaunchSession):
         return cached
@@ -69,11 +85,11 @@ def current_launch() -> LaunchSession:
     launch_id = (request.view_args or {}).get("launch_id")
     sid = session_id_from(request, found.config)
     if not isinstance(launch_id, str) or sid is None:
-        raise _not_open()
+        raise _not_open(launch_id if isinstance(launch_id, str) else None)
     record = found.store.sessions.launch_for_session(launch_id, sid)
     tenant = None if record is None else found.tenants.by_name(record.tenant)
     if record is None or tenant is None:
-        raise _not_open()
+        raise _not_open(launch_id)
     allow_framing_by(tenant.frame_ancestors)
     session = LaunchSession(
         launch_id=launch_id,

@@ -3,15 +3,18 @@
 from __future__ import annotations
 
 import importlib.metadata
+from datetime import timedelta
 from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
+from sqlalchemy import update
 
 from launch.keys import generate
 from smartapp import create_app
+from smartapp.store.schema import launch_sessions
 from smartapp.web import current_launch, launched_view
 
 from .conftest import https_client, run_launch, start_launch
@@ -136,7 +139,7 @@ def test_api_errors_are_json_with_a_reference(client: FlaskClient) -> None:
 def test_page_errors_are_html_with_a_reference(client: FlaskClient) -> None:
     response = client.get("/l/unknown-launch/session")
     html = response.get_data(as_text=True)
-    assert response.status_code == 404
+    assert response.status_code == 401  # no such launch here: the way back is a new launch
     assert response.mimetype == "text/html"
     assert f"<code>{response.headers['X-Request-ID']}</code>" in html
 
@@ -175,7 +178,7 @@ def test_closing_a_launch_deletes_its_tokens(app: Flask, client: FlaskClient, eh
     closed = client.post(path + "end", data={"csrf_token": token}, headers={"Origin": APP})
     assert closed.status_code == 200
     assert app.extensions["functionfirst"].store.sessions.get_launch(launch_id) is None
-    assert client.get(path + "session").status_code == 404
+    assert client.get(path + "session").status_code == 401  # session expired: relaunch
 
 
 def test_a_callback_from_another_issuer_is_refused(client: FlaskClient, ehr: FakeEhr) -> None:
@@ -239,3 +242,56 @@ def test_no_page_overrides_the_referrer_policy_with_a_meta_tag() -> None:
         p.name for p in templates.rglob("*.html") if 'name="referrer"' in p.read_text("utf-8")
     ]
     assert overriding == []
+
+
+def expire_idle(app: Flask, path: str) -> None:
+    """Put the launch's last use past the idle limit (30 minutes by default)."""
+    store = app.extensions["functionfirst"].store
+    launch_id = path.split("/")[2]
+    idle_since = store.now() - timedelta(minutes=31)
+    with store.engine.begin() as conn:
+        conn.execute(
+            update(launch_sessions)
+            .where(launch_sessions.c.launch_id == launch_id)
+            .values(last_seen_at=idle_since)
+        )
+
+
+def test_an_idle_launch_gets_the_session_expired_page_once(app: Flask, ehr: FakeEhr) -> None:
+    # smart.md 64: an idle launch ends; the page says so, says what to do once, keeps the draft
+    client = https_client(app)
+    path = run_launch(client, ehr)
+    assert client.get(path + "session").status_code == 200
+    expire_idle(app, path)
+    response = client.get(path + "session")
+    html = response.get_data(as_text=True)
+    assert response.status_code == 401
+    assert "<h1>Session expired</h1>" in html
+    assert "Not found" not in html
+    assert html.count("Start FunctionFirst again") == 1
+    assert "kept as a draft for this patient" in html
+    api = client.get(path + "api/context")
+    assert api.status_code == 401
+    assert api.get_json()["error"] == "session_expired"
+
+
+def test_a_closed_launch_gets_the_session_expired_page(
+    app: Flask, client: FlaskClient, ehr: FakeEhr
+) -> None:
+    # smart.md 64
+    path = run_launch(client, ehr)
+    token = csrf_of(app, client, path)
+    client.post(path + "end", data={"csrf_token": token}, headers={"Origin": APP})
+    html = client.get(path).get_data(as_text=True)
+    assert "<h1>Session expired</h1>" in html
+    assert "kept as a draft" in html
+
+
+def test_a_live_launch_of_another_browser_is_not_found_here(app: Flask, ehr: FakeEhr) -> None:
+    # smart.md 7: the launch id alone opens nothing, and says nothing of the other browser
+    path = run_launch(https_client(app), ehr)
+    response = https_client(app).get(path + "session")
+    html = response.get_data(as_text=True)
+    assert response.status_code == 404
+    assert "pat-1" not in html.lower()
+    assert html.count("Start FunctionFirst again") == 1
