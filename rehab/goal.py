@@ -184,7 +184,8 @@ def parse_gas(data: object, path: str, errors: list[FieldError]) -> GasLevels | 
     if isinstance(data, dict):
         for signed, plain in _SIGNED.items():
             if signed in data and plain in data:
-                errors.append(FieldError(path=join(path, signed), message=f"repeats level {plain}"))
+                twice = f"Level {plain} is given twice."
+                errors.append(FieldError(path=join(path, signed), message=twice))
                 return None
         data = {_SIGNED.get(k, k): v for k, v in data.items()}
     read = Reader.of(data, path, errors, ("-2", "-1", "0", "1", "2"))
@@ -210,10 +211,10 @@ def parse_goal(data: object, path: str, errors: list[FieldError]) -> FunctionalG
     before = len(errors)
     key = read.text("key", max_len=64)
     if key is not None and not _KEY.match(key):
-        read.fail("key", "may hold only letters, digits, '.', '_' and '-'")
+        read.fail("key", "A goal key may use only letters, digits, '.', '_' and '-'.")
     domain = read.text("domain", max_len=40)
     if domain is not None and not _SLUG.match(domain):
-        read.fail("domain", "must be a life-area key such as 'walking' or 'sleep'")
+        read.fail("domain", "Choose a life area such as walking or sleep.")
     description = read.text("description", max_len=500)
     raw_measure, raw_gas = read.raw("measure"), read.raw("gas")
     measure = None

@@ -18,6 +18,19 @@ _DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 _INT = re.compile(r"^[+-]?\d{1,9}$")
 MISSING = object()
 
+# Messages are clinician words; the field is named by FieldError.path, never inside the text.
+# The fragments kept below ("is required", "must be a number", "must be a whole number",
+# "must be between ...", "must have between ... entries") are what the app's form pages
+# build their sentences from today ("Confidence must be a whole number.").
+NOT_AN_OBJECT = "This part must be a set of named fields."
+UNKNOWN_FIELD = "This field is not part of the form."
+NOT_TEXT = "Enter this as text."
+
+
+def too_long(max_len: int) -> str:
+    """The message for a text over its length limit."""
+    return f"Shorten this to {max_len} characters or fewer."
+
 
 def read_payload(
     data: object, parse: Callable[[object, list[FieldError]], T | None]
@@ -52,12 +65,12 @@ class Reader:
             errors.append(FieldError(path=path, message="is required"))
             return None
         if not isinstance(data, Mapping) or not all(isinstance(k, str) for k in data):
-            errors.append(FieldError(path=path, message="must be an object"))
+            errors.append(FieldError(path=path, message=NOT_AN_OBJECT))
             return None
         allowed = set(known)
         for key in data:
             if key not in allowed:
-                errors.append(FieldError(path=join(path, key), message="is not a known field"))
+                errors.append(FieldError(path=join(path, key), message=UNKNOWN_FIELD))
         return cls(data, path, errors)
 
     def fail(self, key: str | int, message: str) -> None:
@@ -82,7 +95,7 @@ class Reader:
         if value is MISSING:
             return None
         if not isinstance(value, str):
-            self.fail(key, "must be text")
+            self.fail(key, NOT_TEXT)
             return None
         value = value.strip()
         if not value:
@@ -90,7 +103,7 @@ class Reader:
                 self.fail(key, "is required")
             return None
         if len(value) > max_len:
-            self.fail(key, f"must be at most {max_len} characters")
+            self.fail(key, too_long(max_len))
             return None
         return value
 
@@ -100,15 +113,20 @@ class Reader:
         if value is MISSING:
             return ""
         if not isinstance(value, str):
-            self.fail(key, "must be text")
+            self.fail(key, NOT_TEXT)
             return ""
         if len(value.strip()) > max_len:
-            self.fail(key, f"must be at most {max_len} characters")
+            self.fail(key, too_long(max_len))
             return ""
         return value.strip()
 
-    def integer(self, key: str, *, low: int, high: int, required: bool = True) -> int | None:
-        """A whole number within [low, high]; integral floats and digit strings are accepted."""
+    def integer(
+        self, key: str, *, low: int, high: int, required: bool = True, invalid: str | None = None
+    ) -> int | None:
+        """A whole number within [low, high]; integral floats and digit strings are accepted.
+
+        `invalid` replaces both the "whole number" and the range message, in the field's words.
+        """
         value = self.present(key, required=required)
         if value is MISSING:
             return None
@@ -122,10 +140,10 @@ class Reader:
         elif isinstance(value, str) and _INT.match(value.strip()):
             number = int(value.strip())
         if number is None:
-            self.fail(key, "must be a whole number")
+            self.fail(key, invalid or "must be a whole number")
             return None
         if not low <= number <= high:
-            self.fail(key, f"must be between {low} and {high}")
+            self.fail(key, invalid or f"must be between {low} and {high}")
             return None
         return number
 
@@ -138,11 +156,11 @@ class Reader:
             self.fail(key, "must be a number")
             return None
         if isinstance(value, int) and abs(value) > 10**12:
-            self.fail(key, "is too large")
+            self.fail(key, "This number is too large.")
             return None
         result = float(value)
         if not math.isfinite(result) or abs(result) > 1e12:
-            self.fail(key, "must be a finite number")
+            self.fail(key, "Enter an ordinary number.")
             return None
         return result
 
@@ -155,9 +173,9 @@ class Reader:
             try:
                 return date.fromisoformat(value)
             except ValueError:
-                self.fail(key, "is not a real calendar date")
+                self.fail(key, "This date is not on the calendar.")
                 return None
-        self.fail(key, "must be a date written YYYY-MM-DD")
+        self.fail(key, "Enter the date as YYYY-MM-DD.")
         return None
 
     def choice(self, key: str, kind: type[E], *, required: bool = True) -> E | None:
@@ -169,7 +187,7 @@ class Reader:
             if member.value == value:
                 return member
         allowed = ", ".join(str(m.value) for m in kind)
-        self.fail(key, f"must be one of: {allowed}")
+        self.fail(key, f"Choose one of: {allowed}.")
         return None
 
     def items(self, key: str, *, low: int, high: int) -> list[object] | None:
@@ -181,7 +199,7 @@ class Reader:
                 return None
             value = []
         if not isinstance(value, list):
-            self.fail(key, "must be a list")
+            self.fail(key, "Enter a list here.")
             return None
         if not low <= len(value) <= high:
             self.fail(key, f"must have between {low} and {high} entries")
@@ -195,10 +213,9 @@ class Reader:
         for index, entry in enumerate(found or ()):
             where = join(join(self.path, key), index)
             if not isinstance(entry, str):
-                self.errors.append(FieldError(path=where, message="must be text"))
+                self.errors.append(FieldError(path=where, message=NOT_TEXT))
             elif len(entry.strip()) > max_len:
-                message = f"must be at most {max_len} characters"
-                self.errors.append(FieldError(path=where, message=message))
+                self.errors.append(FieldError(path=where, message=too_long(max_len)))
             elif entry.strip():
                 result.append(entry.strip())
         return tuple(result)

@@ -106,7 +106,7 @@ def _parse_follow_up(data: object, path: str, errors: list[FieldError]) -> Follo
     if review is None:
         return None
     if check_in is not None and check_in > review:
-        read.fail("check_in", "must not be after the review date")
+        read.fail("check_in", "The check-in must be on or before the review date.")
         return None
     return FollowUp(check_in=check_in, review=review)
 
@@ -121,7 +121,8 @@ def _parse_goals(read: Reader) -> tuple[FunctionalGoal, ...]:
         if goal is None:
             continue
         if goal.key in seen:
-            read.errors.append(FieldError(path=join(where, "key"), message="is used twice"))
+            twice = "Each goal needs its own key; this one is used twice."
+            read.errors.append(FieldError(path=join(where, "key"), message=twice))
         seen.add(goal.key)
         goals.append(goal)
     return tuple(goals)

@@ -72,14 +72,22 @@ class GoalReview:
         }
 
 
+# The PEG items in the words of the PEG scale (Krebs 2009), each scored 0-10.
+PEG_INVALID = {
+    "pain": "Pain must be a whole number from 0 to 10.",
+    "enjoyment": "Interference with enjoyment of life must be a whole number from 0 to 10.",
+    "activity": "Interference with general activity must be a whole number from 0 to 10.",
+}
+
+
 def parse_peg(data: object, path: str, errors: list[FieldError]) -> PegItems | None:
     """PEG items from JSON, each a whole number 0-10."""
     read = Reader.of(data, path, errors, ("pain", "enjoyment", "activity"))
     if read is None:
         return None
-    pain = read.integer("pain", low=0, high=10)
-    enjoyment = read.integer("enjoyment", low=0, high=10)
-    activity = read.integer("activity", low=0, high=10)
+    pain = read.integer("pain", low=0, high=10, invalid=PEG_INVALID["pain"])
+    enjoyment = read.integer("enjoyment", low=0, high=10, invalid=PEG_INVALID["enjoyment"])
+    activity = read.integer("activity", low=0, high=10, invalid=PEG_INVALID["activity"])
     if pain is None or enjoyment is None or activity is None:
         return None
     return PegItems(pain=pain, enjoyment=enjoyment, activity=activity)

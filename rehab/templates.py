@@ -119,7 +119,7 @@ def _template(row: dict[str, object], where: str, source: str, areas: set[str]) 
     step = parse_step(row.get("step"), f"{where}.step", errors)
     if errors or step is None:
         first = errors[0] if errors else FieldError(path=f"{where}.step", message="is required")
-        raise RehabDataError(source, f"{first.path} {first.message}")
+        raise RehabDataError(source, f"{first.path}: {first.message}")
     return GoalTemplate(
         key=text_field(row, "key", source, f"{where}."),
         area=area,

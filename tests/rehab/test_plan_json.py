@@ -117,9 +117,9 @@ def test_every_problem_is_reported_at_once() -> None:
 
     assert found == {
         "what_matters": "is required",
-        "expressed_by": "must be one of: patient, clinician, shared",
+        "expressed_by": "Choose one of: patient, clinician, shared.",
         "confidence": "must be between 0 and 10",
-        "goals[0].due": "is not a real calendar date",
+        "goals[0].due": "This date is not on the calendar.",
     }
 
 
@@ -128,7 +128,7 @@ def test_every_problem_is_reported_at_once() -> None:
     [
         ([], "must have between 1 and 5 entries"),
         ([make_goal_dict(key=f"g{i}") for i in range(6)], "must have between 1 and 5 entries"),
-        ("walk", "must be a list"),
+        ("walk", "Enter a list here."),
     ],
 )
 def test_a_plan_holds_one_to_five_goals(goals: object, message: str) -> None:
@@ -146,7 +146,7 @@ def test_a_gas_level_given_both_with_and_without_plus_is_refused() -> None:
     gas = {"-2": "a", "-1": "b", "0": "c", "1": "d", "+1": "d2", "2": "e"}
 
     assert paths(make_plan_dict(goals=[make_goal_dict(gas=gas)])) == {
-        "goals[0].gas.+1": "repeats level 1"
+        "goals[0].gas.+1": "Level 1 is given twice."
     }
 
 
@@ -163,7 +163,7 @@ def test_five_goals_are_accepted() -> None:
 def test_goal_keys_must_be_unique_within_a_plan() -> None:
     data = make_plan_dict(goals=[make_goal_dict(), make_goal_dict()])
 
-    assert paths(data) == {"goals[1].key": "is used twice"}
+    assert paths(data) == {"goals[1].key": "Each goal needs its own key; this one is used twice."}
 
 
 @pytest.mark.parametrize(("value", "ok"), [(0, True), (10, True), (-1, False), (11, False)])
@@ -191,14 +191,15 @@ def test_due_may_equal_start_but_not_precede_it() -> None:
 def test_check_in_after_review_is_an_error() -> None:
     data = make_plan_dict(follow_up={"check_in": "2027-02-01", "review": "2027-01-04"})
 
-    assert paths(data) == {"follow_up.check_in": "must not be after the review date"}
+    expected = "The check-in must be on or before the review date."
+    assert paths(data) == {"follow_up.check_in": expected}
 
 
 @pytest.mark.parametrize("value", ["2026-1-5", "05/01/2026", "2026-01-05T10:00:00", 20260105])
 def test_dates_must_be_written_year_month_day(value: object) -> None:
     data = make_plan_dict(goals=[make_goal_dict(start=value)])
 
-    assert paths(data) == {"goals[0].start": "must be a date written YYYY-MM-DD"}
+    assert paths(data) == {"goals[0].start": "Enter the date as YYYY-MM-DD."}
 
 
 def test_unknown_fields_are_errors_so_a_typo_loses_nothing_silently() -> None:
@@ -206,8 +207,8 @@ def test_unknown_fields_are_errors_so_a_typo_loses_nothing_silently() -> None:
     data["goals"][0]["steps"][0]["how_offen"] = "daily"
 
     assert paths(data) == {
-        "confidance": "is not a known field",
-        "goals[0].steps[0].how_offen": "is not a known field",
+        "confidance": "This field is not part of the form.",
+        "goals[0].steps[0].how_offen": "This field is not part of the form.",
     }
 
 
@@ -232,14 +233,14 @@ def test_domain_and_key_must_be_plain_keys() -> None:
     data = make_plan_dict(goals=[make_goal_dict(domain="Walking!", key="a b")])
 
     assert paths(data) == {
-        "goals[0].key": "may hold only letters, digits, '.', '_' and '-'",
-        "goals[0].domain": "must be a life-area key such as 'walking' or 'sleep'",
+        "goals[0].key": "A goal key may use only letters, digits, '.', '_' and '-'.",
+        "goals[0].domain": "Choose a life area such as walking or sleep.",
     }
 
 
 def test_overlong_text_is_refused_not_cut() -> None:
     assert paths(make_plan_dict(what_matters="x" * 1001)) == {
-        "what_matters": "must be at most 1000 characters"
+        "what_matters": "Shorten this to 1000 characters or fewer."
     }
 
 
@@ -248,7 +249,7 @@ def test_a_non_object_payload_is_one_error_at_the_root() -> None:
     for data in payloads:
         plan, errors = ActionPlan.from_dict(data)
         assert plan is None
-        assert errors == [FieldError(path="", message="must be an object")]
+        assert errors == [FieldError(path="", message="This part must be a set of named fields.")]
 
 
 def test_field_errors_serialize_as_path_and_message() -> None:

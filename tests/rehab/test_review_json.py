@@ -71,8 +71,10 @@ def test_peg_items_are_checked_one_by_one() -> None:
     data = make_review_dict(peg={"pain": 11, "enjoyment": "x"})
 
     assert paths(data) == {
-        "peg.pain": "must be between 0 and 10",
-        "peg.enjoyment": "must be a whole number",
+        "peg.pain": "Pain must be a whole number from 0 to 10.",
+        "peg.enjoyment": (
+            "Interference with enjoyment of life must be a whole number from 0 to 10."
+        ),
         "peg.activity": "is required",
     }
 
@@ -82,8 +84,8 @@ def test_unknown_status_and_decision_name_the_allowed_values() -> None:
 
     found = paths(data)
 
-    assert found["decision"] == "must be one of: continue, revise, complete"
-    assert found["achievement_status"].startswith("must be one of: in-progress, improving")
+    assert found["decision"] == "Choose one of: continue, revise, complete."
+    assert found["achievement_status"].startswith("Choose one of: in-progress, improving")
 
 
 def test_a_blank_note_is_no_note() -> None:
@@ -94,4 +96,4 @@ def test_a_blank_note_is_no_note() -> None:
 
 
 def test_a_non_object_review_is_one_error() -> None:
-    assert paths(["achieved"]) == {"": "must be an object"}
+    assert paths(["achieved"]) == {"": "This part must be a set of named fields."}

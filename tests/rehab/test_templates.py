@@ -122,8 +122,8 @@ def broken(edit: str) -> dict[str, Any]:
     [
         ("area", "templates[0].area 'gardening' is not in the areas list"),
         ("weeks", "templates[0].due_weeks must be a whole number from 1 to 52"),
-        ("gas", "templates[0].gas.0 is required"),
-        ("step", "templates[0].step.how_often.unit must be one of: d, wk, mo"),
+        ("gas", "templates[0].gas.0: is required"),
+        ("step", "templates[0].step.how_often.unit: Choose one of: d, wk, mo."),
         ("duplicate", "templates: key 'walk-around-block' is used twice"),
         ("circle", "areas[0].circle_of_health 'moon' is not listed"),
     ],
