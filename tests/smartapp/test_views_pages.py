@@ -277,7 +277,7 @@ def test_a_template_goal_arrives_with_its_step_and_gas_levels_ready_to_edit(
 ) -> None:
     fields = {**plan_form(client, launched), "template": "walk-around-block"}
     html = post(client, f"/l/{launched}/plan", fields).get_data(as_text=True)
-    assert 'name="goals[0].gas.0" value="Walk about 15 minutes 3 times a week"' in html
+    assert 'name="goals[0].gas.0" rows="1">Walk about 15 minutes 3 times a week</textarea>' in html
     assert 'name="goals[0].steps[0].how_often.frequency" value="3"' in html
     assert "activity, amount, frequency and date are set" in html
 
