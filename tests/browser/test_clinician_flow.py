@@ -61,19 +61,22 @@ def test_goals_from_templates_are_saved_handed_out_and_reviewed_later(
     expect(page.locator("text=Walk around the block (about 15 minutes)")).to_have_count(1)
     check_page(page, shots, "saved")
 
-    page.click("text=Open the handout to print")
-    expect(page.locator("h1")).to_have_text("My action plan")
-    expect(page.locator(".ff-checklist")).to_have_count(2)
-    check_page(page, shots, "handout")
-    page.emulate_media(media="print")  # the print style: the handout alone, no app chrome
-    expect(page.locator(".app-header")).to_be_hidden()
-    expect(page.locator(".ff-no-print")).to_be_hidden()
-    expect(page.locator(".ff-handout h1")).to_be_visible()
-    shots.take(page, "handout-print")
-    page.emulate_media(media="screen")
-    pdf = page.request.get(page.url + ".pdf")
+    with page.expect_popup() as opened:  # the handout has a window of its own
+        page.click("text=Open the handout to print")
+    handout = opened.value
+    expect(handout.locator("h1")).to_have_text("My action plan")
+    expect(handout.locator(".ff-checklist")).to_have_count(2)
+    check_page(handout, shots, "handout")
+    handout.emulate_media(media="print")  # the print style: the handout alone, no app chrome
+    expect(handout.locator(".app-header")).to_be_hidden()
+    expect(handout.locator(".ff-no-print")).to_be_hidden()
+    expect(handout.locator(".ff-handout h1")).to_be_visible()
+    shots.take(handout, "handout-print")
+    handout.emulate_media(media="screen")
+    pdf = handout.request.get(handout.url + ".pdf")
     assert pdf.ok
     assert pdf.body().startswith(b"%PDF-")
+    handout.close()
 
     page.goto(launch_url(stack, patient="ff-typical"))  # the follow-up visit: a new launch
     expect(page).to_have_url(APP_PAGE)
@@ -142,9 +145,11 @@ def test_the_oracle_profile_saves_a_note_and_says_so_plainly(
     )
     expect(page.locator("#written-h + table td", has_text="Clinical note")).to_have_count(1)
     check_page(page, shots, "oracle-saved")
-    page.click("text=Open the handout to print")
-    expect(page.locator(".ff-checklist")).to_have_count(2)
-    check_page(page, shots, "oracle-handout")
+    with page.expect_popup() as opened:
+        page.click("text=Open the handout to print")
+    expect(opened.value.locator(".ff-checklist")).to_have_count(2)
+    check_page(opened.value, shots, "oracle-handout")
+    opened.value.close()
 
     page.goto(launch_url(stack, patient="ff-goal-history", profile="oracle"))  # a later visit
     page.locator("#goals-h + table a", has_text="Review").first.click()
@@ -234,7 +239,8 @@ def test_a_launch_that_is_not_open_here_gets_a_clear_page(
     stack: Stack, page: Page, shots: Shots
 ) -> None:
     page.goto(f"{stack.app_url}/l/not-a-launch-of-this-browser/")
-    expect(page.locator("main")).to_contain_text("Start FunctionFirst again")
+    expect(page.locator("h1")).to_have_text("Session expired")
+    expect(page.locator("main")).to_contain_text("start FunctionFirst again", ignore_case=True)
     expect(page.locator("main")).to_contain_text("Reference:")
     check_page(page, shots, "launch-not-open")
 
