@@ -7,9 +7,10 @@ a one-sentence summary and a table of its readings (WCAG 2.1 1.1.1: a text alter
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
+from typing import TypeVar
 
 WIDTH = 640
 HEIGHT = 220
@@ -17,6 +18,41 @@ MARGIN_LEFT = 36
 MARGIN_RIGHT = 12
 MARGIN_TOP = 12
 MARGIN_BOTTOM = 28
+SEVERAL_A_DAY = "Where a day has several readings, the highest is shown."
+
+T = TypeVar("T")
+
+
+def format_value(value: float) -> str:
+    """A score as every page prints it: one decimal at most, whole numbers plain (4.3, 6)."""
+    rounded = round(value, 1)
+    return f"{rounded:.0f}" if float(rounded).is_integer() else f"{rounded:.1f}"
+
+
+def one_per_day(
+    items: Iterable[T], *, when: Callable[[T], date], value: Callable[[T], float]
+) -> tuple[tuple[T, int], ...]:
+    """Per day the item with the highest value and the day's count, oldest day first.
+
+    Readings keep only their date, so the last of a day cannot be known; taking the day's
+    highest does not depend on the order the EHR answered in, and the chart, its table and
+    the overview's "now" all read a day this way.
+    """
+    days: dict[date, tuple[T, int]] = {}
+    for item in items:
+        day = when(item)
+        kept = days.get(day)
+        if kept is None:
+            days[day] = (item, 1)
+        else:
+            best = item if value(item) > value(kept[0]) else kept[0]
+            days[day] = (best, kept[1] + 1)
+    return tuple(days[day] for day in sorted(days))
+
+
+def daily(readings: Iterable[tuple[date, float]]) -> tuple[tuple[tuple[date, float], int], ...]:
+    """Dated values, one per day (the day's highest) with the day's count, oldest first."""
+    return one_per_day(readings, when=lambda r: r[0], value=lambda r: r[1])
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -110,19 +146,24 @@ def _month_ticks(start: date, end: date, left: float, per_day: float) -> tuple[T
 def _describe(series: Sequence[Series], start: date, end: date) -> str:
     """A plain sentence per series: first and latest value in the window."""
     parts = []
+    several = False
     for one in series:
-        inside = sorted(r for r in one.readings if start <= r[0] <= end)
-        if not inside:
+        inside = [r for r in one.readings if start <= r[0] <= end]
+        days = daily(inside)
+        several = several or any(count > 1 for _, count in days)
+        if not days:
             parts.append(f"{one.name}: no readings.")
         elif len(inside) == 1:
-            when, value = inside[0]
-            parts.append(f"{one.name}: one reading, {value:g} on {when.isoformat()}.")
+            when, value = days[0][0]
+            parts.append(f"{one.name}: one reading, {format_value(value)} on {when.isoformat()}.")
         else:
-            (first_when, first), (last_when, last) = inside[0], inside[-1]
+            (first_when, first), (last_when, last) = days[0][0], days[-1][0]
             parts.append(
-                f"{one.name}: {len(inside)} readings, from {first:g} on {first_when.isoformat()}"
-                f" to {last:g} on {last_when.isoformat()}."
+                f"{one.name}: {len(inside)} readings, from {format_value(first)} on "
+                f"{first_when.isoformat()} to {format_value(last)} on {last_when.isoformat()}."
             )
+    if several:
+        parts.append(SEVERAL_A_DAY)
     return " ".join(parts)
 
 
@@ -144,7 +185,7 @@ def trend_chart(
     per_unit = (bottom - top) / y_max
     lines = []
     for one in series:
-        inside = sorted(r for r in one.readings if start <= r[0] <= end)
+        inside = [day for day, _ in daily(r for r in one.readings if start <= r[0] <= end)]
         points = tuple(
             Point(
                 x=round(x0 + (when - start).days * per_day, 1),
@@ -176,13 +217,12 @@ def trend_chart(
 
 
 def _table(series: Sequence[Series], start: date, end: date) -> tuple[TableRow, ...]:
-    """Readings by date, newest first; a series without a reading that day shows None."""
+    """Readings by date, newest first (a day's highest); a series without one that day: None."""
     by_day: dict[date, list[float | None]] = {}
     for index, one in enumerate(series):
-        for when, value in one.readings:
-            if start <= when <= end:
-                row = by_day.setdefault(when, [None] * len(series))
-                row[index] = value
+        for (when, value), _ in daily(r for r in one.readings if start <= r[0] <= end):
+            row = by_day.setdefault(when, [None] * len(series))
+            row[index] = value
     return tuple(
         TableRow(when=when, values=tuple(values))
         for when, values in sorted(by_day.items(), reverse=True)

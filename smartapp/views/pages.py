@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from flask import Blueprint, Response, render_template, url_for
 
 from rehab.context import PatientContext, PatientSummary
+from smartapp.charts import format_value
 from smartapp.forms import field_id
 from smartapp.views import ehr
 from smartapp.views.summary import summarize
@@ -43,10 +44,8 @@ def page_frame(launch: LaunchSession, ctx: PatientContext | None, active: str) -
 
 @bp.app_template_filter("number")
 def number(value: float | int | None) -> str:
-    """A measure for display: whole numbers plain, others with one decimal."""
-    if value is None:
-        return "—"
-    return f"{value:.0f}" if float(value).is_integer() else f"{value:.1f}"
+    """A measure for display: whole numbers plain, others with one decimal (charts' format)."""
+    return "—" if value is None else format_value(value)
 
 
 # A global, not a context processor: imported macro files see globals only.

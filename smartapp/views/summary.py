@@ -14,7 +14,14 @@ from rehab.measures import NrsReading, PegChange, PegReading, PromisKind, peg_ch
 from rehab.medication import Medication
 from rehab.overview import OPEN_GOAL_STATUSES, last_review, review_overdue
 from rehab.rules import overview_flags
-from smartapp.charts import Series, TrendChart, lookback_window, trend_chart
+from smartapp.charts import (
+    Series,
+    TrendChart,
+    format_value,
+    lookback_window,
+    one_per_day,
+    trend_chart,
+)
 
 LOOKBACK_DAYS = 730
 # Where each overview flag's action leads: the set-goals page, or the review of a goal.
@@ -57,6 +64,7 @@ class Summary:
 
     chart: TrendChart
     latest_nrs: NrsReading | None
+    nrs_that_day: int
     latest_peg: PegReading | None
     baseline_peg: PegReading | None
     change: PegChange | None
@@ -75,11 +83,11 @@ def peg_words(baseline: PegReading | None, latest: PegReading | None) -> str:
         return "No PEG score on file. Ask the three PEG questions to set a baseline."
     if baseline is None or baseline.when == latest.when:
         return (
-            f"One PEG score: {latest.score:.1f} on {latest.when.isoformat()}. "
+            f"One PEG score: {format_value(latest.score)} on {latest.when.isoformat()}. "
             "Repeat the PEG at follow-up to see change."
         )
     change = peg_change(baseline.score, latest.score)
-    start = f"PEG {latest.score:.1f} now, {baseline.score:.1f} at baseline"
+    start = f"PEG {format_value(latest.score)} now, {format_value(baseline.score)} at baseline"
     if change.direction == "same":
         return f"{start}: no change."
     size = f"{abs(change.percent):.0f}% {'lower' if change.direction == 'better' else 'higher'}"
@@ -109,11 +117,19 @@ def _promis(ctx: PatientContext) -> tuple[PromisLine, ...]:
 def summarize(ctx: PatientContext, *, today: date) -> Summary:
     """The overview of a patient context on a given day."""
     start, end = lookback_window(today, LOOKBACK_DAYS)
-    nrs = sorted(ctx.nrs, key=lambda r: r.when)
-    peg = sorted((r for r in ctx.peg if r.when >= start), key=lambda r: r.when)
+    # One value per day, read as the chart reads it (charts.one_per_day), so "now" agrees.
+    nrs = one_per_day(ctx.nrs, when=lambda r: r.when, value=lambda r: r.value)
+    peg = [
+        r
+        for r, _ in one_per_day(
+            (r for r in ctx.peg if r.when >= start), when=lambda r: r.when, value=lambda r: r.score
+        )
+    ]
     chart = trend_chart(
         (
-            Series(key="nrs", name="Pain (NRS)", readings=tuple((r.when, r.value) for r in nrs)),
+            Series(
+                key="nrs", name="Pain (NRS)", readings=tuple((r.when, r.value) for r in ctx.nrs)
+            ),
             Series(key="peg", name="PEG", readings=tuple((r.when, r.score) for r in peg)),
         ),
         start=start,
@@ -129,7 +145,8 @@ def summarize(ctx: PatientContext, *, today: date) -> Summary:
     plans.sort(key=lambda p: (p.from_functionfirst, p.start or date.min), reverse=True)
     return Summary(
         chart=chart,
-        latest_nrs=nrs[-1] if nrs else None,
+        latest_nrs=nrs[-1][0] if nrs else None,
+        nrs_that_day=nrs[-1][1] if nrs else 0,
         latest_peg=latest,
         baseline_peg=baseline,
         change=change,

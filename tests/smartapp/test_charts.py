@@ -6,7 +6,7 @@ from datetime import date
 
 import pytest
 
-from smartapp.charts import Series, lookback_window, trend_chart
+from smartapp.charts import SEVERAL_A_DAY, Series, format_value, lookback_window, trend_chart
 
 START, END = date(2026, 1, 1), date(2026, 7, 1)
 
@@ -86,3 +86,22 @@ def test_month_ticks_are_few_and_inside_the_frame() -> None:
 def test_a_window_that_does_not_move_forward_is_refused() -> None:
     with pytest.raises(ValueError, match="must end after"):
         trend_chart([make_series()], start=END, end=START)
+
+
+def test_a_day_with_several_readings_counts_as_its_highest_in_drawing_table_and_words() -> None:
+    day = date(2026, 5, 1)
+    for order in (((day, 6.0), (day, 5.0)), ((day, 5.0), (day, 6.0))):  # either search order
+        nrs = make_series((date(2026, 2, 1), 7.0), *order, key="nrs", name="Pain")
+        chart = trend_chart([nrs], start=START, end=END)
+        assert [(p.when, p.value) for p in chart.lines[0].points][-1] == (day, 6.0)
+        assert len(chart.lines[0].points) == 2
+        assert chart.rows[0].values == (6.0,)
+        assert "3 readings, from 7 on 2026-02-01 to 6 on 2026-05-01." in chart.summary
+        assert SEVERAL_A_DAY in chart.summary
+
+
+def test_one_number_format_one_decimal_at_most() -> None:
+    assert [format_value(v) for v in (4.333, 6.0, 5.96, 4.46)] == ["4.3", "6", "6", "4.5"]
+    chart = trend_chart([make_series((START, 4.333), (END, 2.0))], start=START, end=END)
+    assert "from 4.3 on" in chart.summary
+    assert "4.33" not in chart.summary

@@ -5,8 +5,9 @@ from __future__ import annotations
 from datetime import date, timedelta
 
 from rehab.context import CarePlanSummary, GoalSummary, PatientContext
-from rehab.measures import PegReading, PromisKind, PromisReading
+from rehab.measures import NrsReading, PegReading, PromisKind, PromisReading
 from rehab.medication import Medication
+from smartapp.views.pages import number
 from smartapp.views.summary import peg_words, summarize
 
 TODAY = date(2026, 11, 23)
@@ -148,3 +149,28 @@ def test_promis_scores_are_read_against_the_population_mean() -> None:
     )
     (line,) = summarize(ctx, today=TODAY).promis
     assert line.words == "T-score 62; 50 is the population average, higher is worse."
+
+
+def test_pain_now_and_the_chart_read_a_day_of_several_scores_the_same_way() -> None:
+    # The EHR's search order put the 5 last; readings carry only the date.
+    day = TODAY
+    for order in ((6.0, 5.0), (5.0, 6.0)):
+        ctx = PatientContext(
+            patient=None,
+            nrs=(
+                NrsReading(when=day - timedelta(days=30), value=7.0),
+                *(NrsReading(when=day, value=v) for v in order),
+            ),
+        )
+        summary = summarize(ctx, today=TODAY)
+        assert summary.latest_nrs is not None
+        assert (summary.latest_nrs.when, summary.latest_nrs.value) == (day, 6.0)
+        assert summary.nrs_that_day == 2
+        assert f"to 6 on {day.isoformat()}" in summary.chart.summary
+
+
+def test_peg_words_use_the_one_number_format() -> None:
+    words = peg_words(peg(90, 7.0), peg(1, 13 / 3))
+    assert words.startswith("PEG 4.3 now, 7 at baseline")
+    assert number(13 / 3) == "4.3"
+    assert number(6.0) == "6"
