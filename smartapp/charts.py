@@ -19,6 +19,11 @@ MARGIN_RIGHT = 12
 MARGIN_TOP = 12
 MARGIN_BOTTOM = 28
 SEVERAL_A_DAY = "Where a day has several readings, the highest is shown."
+WEEKLY_NOTE = "Weekly averages are dated by the Monday their week starts."
+# Denser than one reading per 3 days on average (and more than a handful), a series is drawn
+# as weekly means: ~2,000 daily diary scores as dots would hide every other line.
+DENSE_PER_DAY = 1 / 3
+DENSE_MIN = 20
 
 T = TypeVar("T")
 
@@ -82,6 +87,7 @@ class Line:
     name: str
     points: tuple[Point, ...]
     path: str
+    dots: bool = True
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -143,27 +149,60 @@ def _month_ticks(start: date, end: date, left: float, per_day: float) -> tuple[T
     )
 
 
-def _describe(series: Sequence[Series], start: date, end: date) -> str:
+@dataclass(frozen=True, slots=True, kw_only=True)
+class _Plotted:
+    """A series as drawn: one value per day, or per week when its readings are dense."""
+
+    name: str
+    values: tuple[tuple[date, float], ...]
+    readings: int
+    weekly: bool
+    several_a_day: bool
+
+
+def _plot(one: Series, start: date, end: date) -> _Plotted:
+    inside = [r for r in one.readings if start <= r[0] <= end]
+    span = (max(r[0] for r in inside) - min(r[0] for r in inside)).days + 1 if inside else 1
+    if len(inside) > DENSE_MIN and len(inside) > span * DENSE_PER_DAY:
+        weeks: dict[date, list[float]] = {}
+        for when, value in inside:
+            weeks.setdefault(max(when - timedelta(days=when.weekday()), start), []).append(value)
+        values = tuple((week, sum(v) / len(v)) for week, v in sorted(weeks.items()))
+        name = f"{one.name}, weekly average"
+        return _Plotted(
+            name=name, values=values, readings=len(inside), weekly=True, several_a_day=False
+        )
+    days = daily(inside)
+    return _Plotted(
+        name=one.name,
+        values=tuple(day for day, _ in days),
+        readings=len(inside),
+        weekly=False,
+        several_a_day=any(count > 1 for _, count in days),
+    )
+
+
+def _describe(plotted: Sequence[_Plotted]) -> str:
     """A plain sentence per series: first and latest value in the window."""
     parts = []
-    several = False
-    for one in series:
-        inside = [r for r in one.readings if start <= r[0] <= end]
-        days = daily(inside)
-        several = several or any(count > 1 for _, count in days)
-        if not days:
+    for one in plotted:
+        at = "in the week of" if one.weekly else "on"
+        if not one.values:
             parts.append(f"{one.name}: no readings.")
-        elif len(inside) == 1:
-            when, value = days[0][0]
+        elif one.readings == 1:
+            when, value = one.values[0]
             parts.append(f"{one.name}: one reading, {format_value(value)} on {when.isoformat()}.")
         else:
-            (first_when, first), (last_when, last) = days[0][0], days[-1][0]
+            (first_when, first), (last_when, last) = one.values[0], one.values[-1]
+            weeks = f" in {len(one.values)} weeks" if one.weekly else ""
             parts.append(
-                f"{one.name}: {len(inside)} readings, from {format_value(first)} on "
-                f"{first_when.isoformat()} to {format_value(last)} on {last_when.isoformat()}."
+                f"{one.name}: {one.readings:,} readings{weeks}, from {format_value(first)} {at} "
+                f"{first_when.isoformat()} to {format_value(last)} {at} {last_when.isoformat()}."
             )
-    if several:
+    if any(one.several_a_day for one in plotted):
         parts.append(SEVERAL_A_DAY)
+    if any(one.weekly for one in plotted):
+        parts.append(WEEKLY_NOTE)
     return " ".join(parts)
 
 
@@ -183,9 +222,9 @@ def trend_chart(
     right, bottom = float(width - MARGIN_RIGHT), float(height - MARGIN_BOTTOM)
     x0, per_day = _x_scale(start, end, left, right)
     per_unit = (bottom - top) / y_max
+    plotted = tuple(_plot(one, start, end) for one in series)
     lines = []
-    for one in series:
-        inside = [day for day, _ in daily(r for r in one.readings if start <= r[0] <= end)]
+    for one, drawn in zip(series, plotted, strict=True):
         points = tuple(
             Point(
                 x=round(x0 + (when - start).days * per_day, 1),
@@ -193,10 +232,12 @@ def trend_chart(
                 when=when,
                 value=value,
             )
-            for when, value in inside
+            for when, value in drawn.values
         )
         path = " ".join(f"{'M' if i == 0 else 'L'}{p.x:g} {p.y:g}" for i, p in enumerate(points))
-        lines.append(Line(key=one.key, name=one.name, points=points, path=path))
+        lines.append(
+            Line(key=one.key, name=drawn.name, points=points, path=path, dots=not drawn.weekly)
+        )
     y_ticks = tuple(
         Tick(pos=round(bottom - v * per_unit, 1), label=f"{v:g}") for v in (0.0, y_max / 2, y_max)
     )
@@ -210,18 +251,18 @@ def trend_chart(
         lines=tuple(lines),
         x_ticks=_month_ticks(start, end, x0, per_day),
         y_ticks=y_ticks,
-        names=tuple(one.name for one in series),
-        rows=_table(series, start, end),
-        summary=_describe(series, start, end),
+        names=tuple(one.name for one in plotted),
+        rows=_table(plotted),
+        summary=_describe(plotted),
     )
 
 
-def _table(series: Sequence[Series], start: date, end: date) -> tuple[TableRow, ...]:
-    """Readings by date, newest first (a day's highest); a series without one that day: None."""
+def _table(plotted: Sequence[_Plotted]) -> tuple[TableRow, ...]:
+    """Values by date, newest first, as drawn; a series without a value that date: None."""
     by_day: dict[date, list[float | None]] = {}
-    for index, one in enumerate(series):
-        for (when, value), _ in daily(r for r in one.readings if start <= r[0] <= end):
-            row = by_day.setdefault(when, [None] * len(series))
+    for index, one in enumerate(plotted):
+        for when, value in one.values:
+            row = by_day.setdefault(when, [None] * len(plotted))
             row[index] = value
     return tuple(
         TableRow(when=when, values=tuple(values))

@@ -2,11 +2,18 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
 
 import pytest
 
-from smartapp.charts import SEVERAL_A_DAY, Series, format_value, lookback_window, trend_chart
+from smartapp.charts import (
+    SEVERAL_A_DAY,
+    WEEKLY_NOTE,
+    Series,
+    format_value,
+    lookback_window,
+    trend_chart,
+)
 
 START, END = date(2026, 1, 1), date(2026, 7, 1)
 
@@ -105,3 +112,43 @@ def test_one_number_format_one_decimal_at_most() -> None:
     chart = trend_chart([make_series((START, 4.333), (END, 2.0))], start=START, end=END)
     assert "from 4.3 on" in chart.summary
     assert "4.33" not in chart.summary
+
+
+def heavy_diary(today: date) -> list[tuple[date, float]]:
+    """Three NRS readings a day for two years (~2,200), as the heavy patient's diary."""
+    start = today - timedelta(days=729)
+    return [
+        (start + timedelta(days=d), float((d + k) % 5 + 3)) for d in range(730) for k in range(3)
+    ]
+
+
+def test_a_dense_diary_is_drawn_as_weekly_averages_and_the_peg_stays_on_top() -> None:
+    today = date(2026, 11, 23)
+    start, end = lookback_window(today, 730)
+    nrs = make_series(*heavy_diary(today), key="nrs", name="Pain (NRS)")
+    peg = make_series(*((today - timedelta(days=90 * n), 6.0 - n * 0.5) for n in range(8)))
+    chart = trend_chart([nrs, peg], start=start, end=end)
+    weekly, pegs = chart.lines
+    assert weekly.name == "Pain (NRS), weekly average"
+    assert 100 <= len(weekly.points) <= 106  # one per week, not 2,190
+    assert not weekly.dots
+    assert all(p.when.weekday() == 0 or p.when == start for p in weekly.points)
+    assert pegs.dots  # drawn last, so on top, every reading marked
+    assert len(pegs.points) == 8
+    assert "Pain (NRS), weekly average: 2,190 readings in" in chart.summary
+    assert "in the week of 2026-11-23." in chart.summary
+    assert WEEKLY_NOTE in chart.summary
+    assert chart.names == ("Pain (NRS), weekly average", "PEG")
+    assert len(chart.rows) <= 106 + 8
+    week = [v for w, v in heavy_diary(today) if date(2026, 11, 16) <= w <= date(2026, 11, 22)]
+    assert [r.values[0] for r in chart.rows if r.when == date(2026, 11, 16)] == [
+        sum(week) / len(week)
+    ]
+
+
+def test_a_sparse_series_keeps_every_reading() -> None:
+    readings = [(START + timedelta(days=4 * n), 5.0) for n in range(40)]  # one per 4 days
+    chart = trend_chart([make_series(*readings)], start=START, end=END)
+    assert chart.lines[0].dots
+    assert len(chart.lines[0].points) == len([r for r in readings if r[0] <= END])
+    assert "weekly" not in chart.summary
