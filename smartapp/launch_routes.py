@@ -18,7 +18,7 @@ from launch.tenant_model import Tenant
 from smartapp.errors import AppError
 from smartapp.security import allow_framing_by, session_id_from, set_session_cookie
 from smartapp.store import AuditEntry, Outcome
-from smartapp.tokens import pending_from_dict, pending_to_dict
+from smartapp.tokens import pending_from_dict, pending_to_dict, revoke_launch
 from smartapp.web import (
     correlation_id,
     csrf_token_for,
@@ -252,7 +252,7 @@ def standalone() -> Response:
 @bp.post("/l/<launch_id>/end")
 @launched_view
 def end(launch_id: str) -> Response:
-    """Close the launch: its tokens are deleted at once (smart.md 64); needs CSRF and Origin."""
+    """Close the launch: delete its tokens, then revoke them at the EHR (smart.md 64); CSRF."""
     launch = current_launch()
     services().store.sessions.end_launch(launch.launch_id)
     _audit(
@@ -263,6 +263,10 @@ def end(launch_id: str) -> Response:
         patient_id=launch.patient_id,
         fhir_user=launch.fhir_user,
     )
+    revoked = revoke_launch(services(), launch)  # after the local end: a failure changes nothing
+    if revoked is not None:
+        _audit("token-revoke", revoked[0], tenant=launch.tenant.name, detail=revoked[1],
+               launch_id=launch.launch_id, patient_id=launch.patient_id)  # fmt: skip
     return Response(render_template("launch/ended.html"), mimetype="text/html")
 
 

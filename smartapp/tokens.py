@@ -14,6 +14,7 @@ from launch.discovery import SmartConfiguration, discover
 from launch.errors import LaunchError
 from launch.flow import PendingAuthorization
 from launch.refresh import refresh_tokens
+from launch.revoke import revoke_tokens
 from launch.tenant_model import Tenant
 from launch.tokens import TokenSet, needs_refresh
 from smartapp.services import LaunchSession, Services, services
@@ -120,6 +121,29 @@ class LaunchTokenSource:
         self._tokens = TokenSet.from_json(json.dumps(record.tokens))
         self._version = record.token_version
         return self._tokens.access_token
+
+
+def revoke_launch(found: Services, launch: LaunchSession) -> tuple[Outcome, str | None] | None:
+    """Revoke the launch's grant at the EHR (RFC 7009); None when no `revocation_endpoint`.
+
+    smart.md 64: SMART conformance lists `revocation_endpoint` as RECOMMENDED. Best effort: never
+    raises; the outcome (and a failure's code) is for the audit trail.
+    """
+    try:
+        smart = smart_configuration(launch.tenant, found)
+        if smart.revocation_endpoint is None:
+            return None
+        done = revoke_tokens(
+            launch.tenant,
+            smart,
+            launch.tokens,
+            keys=found.keys,
+            http=found.oauth_http,
+            now=found.store.now(),
+        )
+    except LaunchError as exc:  # discovery or client authentication could not be done
+        return Outcome.FAILURE, exc.code
+    return (Outcome.SUCCESS, None) if done else (Outcome.FAILURE, "not_confirmed")
 
 
 def pending_to_dict(pending: PendingAuthorization) -> dict[str, object]:
