@@ -241,7 +241,7 @@ def test_the_overview_shows_trend_medicines_goals_flags_and_what_is_missing(
     assert "Missing: the patient&#39;s medications" in html
     assert "PEG 4.5 now, 7 at baseline" in html
     assert "36% lower, a meaningful improvement" in html
-    assert '<svg viewBox="0 0 640 220" role="img"' in html
+    assert '<svg viewBox="0 0 440 200" role="img"' in html
     assert "Show the readings as a table" in html
     assert 'ff-tag--opioid">opioid' in html
     assert "30 MME per day" in html
