@@ -7,11 +7,11 @@ launch across threads and workers (smart.md 50-51); each refresh is audited.
 from __future__ import annotations
 
 import json
-from dataclasses import fields
+from dataclasses import fields, replace
 from datetime import datetime, timedelta
 
 from launch.discovery import SmartConfiguration, discover
-from launch.errors import LaunchError
+from launch.errors import LaunchError, TokenEndpointError
 from launch.flow import PendingAuthorization
 from launch.refresh import refresh_tokens
 from launch.revoke import revoke_tokens
@@ -33,6 +33,22 @@ def smart_configuration(tenant: Tenant, found: Services | None = None) -> SmartC
         cache=SqlDiscoveryCache(found.store, ttl=found.config.discovery_ttl),
         now=found.store.now(),
         ttl=found.config.discovery_ttl,
+    )
+
+
+# RFC 6749 5.2: answers that mean this refresh token will never work at this EHR (revoked,
+# expired, or the client may not use the grant). A network error, a timeout or a 5xx may pass.
+PERMANENT_REFRESH_ERRORS = frozenset(
+    {"invalid_grant", "unauthorized_client", "unsupported_grant_type"}
+)
+
+
+def refresh_failed_for_good(exc: LaunchError) -> bool:
+    """True when the token endpoint refused the refresh for good (the launch must end)."""
+    return (
+        isinstance(exc, TokenEndpointError)
+        and exc.status < 500
+        and exc.oauth_error in PERMANENT_REFRESH_ERRORS
     )
 
 
@@ -115,6 +131,11 @@ class LaunchTokenSource:
             )
         except LaunchError as exc:
             found.store.audit.append(entry(Outcome.FAILURE, exc.code))
+            if isinstance(exc, TokenEndpointError) and refresh_failed_for_good(exc):
+                # smart.md 51: the grant is dead; keep no credential that can never work again.
+                found.store.sessions.end_launch(launch.launch_id)
+                closed = entry(Outcome.SUCCESS, f"refresh_failed:{exc.oauth_error}")
+                found.store.audit.append(replace(closed, action="launch-end"))
             raise
         if refreshed:  # this worker made the token call (the others reused its result)
             found.store.audit.append(entry(Outcome.SUCCESS))
