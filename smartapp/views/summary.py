@@ -11,7 +11,7 @@ from datetime import date
 
 from rehab.context import GoalSummary, PatientContext
 from rehab.measures import NrsReading, PegChange, PegReading, PromisKind, peg_change
-from rehab.medication import Medication
+from rehab.medication import Medication, MmeReading
 from rehab.overview import OPEN_GOAL_STATUSES, last_review, review_overdue
 from rehab.rules import overview_flags
 from smartapp.charts import (
@@ -72,6 +72,7 @@ class Summary:
     promis: tuple[PromisLine, ...]
     medications: tuple[Medication, ...]
     total_mme: float | None
+    recorded_mme: tuple[MmeReading, ...]
     goals: tuple[GoalRow, ...]
     steps: tuple[str, ...]
     flags: tuple[FlagRow, ...]
@@ -114,6 +115,12 @@ def _promis(ctx: PatientContext) -> tuple[PromisLine, ...]:
     return tuple(lines)
 
 
+def recorded_mme(ctx: PatientContext, *, keep: int = 5) -> tuple[MmeReading, ...]:
+    """The daily MME the EHR recorded itself, newest first (one a day, as for every score)."""
+    days = one_per_day(ctx.recorded_mme, when=lambda r: r.when, value=lambda r: r.value)
+    return tuple(reading for reading, _ in reversed(days[-keep:]))
+
+
 def summarize(ctx: PatientContext, *, today: date) -> Summary:
     """The overview of a patient context on a given day."""
     start, end = lookback_window(today, LOOKBACK_DAYS)
@@ -154,6 +161,7 @@ def summarize(ctx: PatientContext, *, today: date) -> Summary:
         promis=_promis(ctx),
         medications=tuple(sorted(ctx.medications, key=lambda m: (not m.is_opioid, m.name))),
         total_mme=sum(opioid_mme) if opioid_mme else None,
+        recorded_mme=recorded_mme(ctx),
         goals=tuple(
             GoalRow(goal=g, last_review=last_review(g, ctx), overdue=review_overdue(g, ctx, today))
             for g in sorted(open_goals, key=lambda g: g.due or date.max)
