@@ -2,7 +2,29 @@
 // - the SMART check of each goal as you type (the server's rules, through /plan/check)
 // - the draft kept server-side as you type (PUT api/drafts/current)
 // - the confidence prompt as soon as a value below 7 is chosen
+// - the handout's Print button (prints the handout alone, also inside an EHR frame)
 // No inline handlers, no HTML built from data: text goes in with textContent (CSP, XSS).
+(function () {
+  "use strict";
+
+  // window.print() of this document prints this document only, even in a frame: the
+  // browser's own Print would print the EHR page around it.
+  Array.prototype.forEach.call(document.querySelectorAll("[data-print]"), function (button) {
+    button.hidden = false;
+    button.addEventListener("click", function () { window.print(); });
+  });
+
+  // In an EHR frame over HTTPS the session cookie is partitioned to the EHR's site (CHIPS),
+  // so a new top-level window would not carry it: open the handout in the frame there (its
+  // Print button prints the handout alone); elsewhere a window of its own.
+  var framed = window.self !== window.top;
+  if (framed && window.location.protocol === "https:") {
+    Array.prototype.forEach.call(document.querySelectorAll("a[data-own-window]"), function (a) {
+      a.removeAttribute("target");
+    });
+  }
+}());
+
 (function () {
   "use strict";
 

@@ -58,7 +58,10 @@ def test_goals_from_templates_are_saved_handed_out_and_reviewed_later(
 
     expect(page.locator("h1")).to_have_text("Plan saved")
     expect(page.locator("#save-strategy")).to_contain_text("Saved to the chart")
-    expect(page.locator("text=Walk around the block (about 15 minutes)")).to_have_count(1)
+    plan_goals = page.locator(
+        "#plan-h ~ ol > li", has_text="Walk around the block (about 15 minutes)"
+    )
+    expect(plan_goals).to_have_count(1)
     check_page(page, shots, "saved")
 
     with page.expect_popup() as opened:  # the handout has a window of its own

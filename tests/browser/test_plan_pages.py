@@ -1,7 +1,8 @@
 """The plan, saved and handout pages in real Chromium at the narrowest EHR pane (1024 px).
 
-Long GAS levels and step texts stay fully visible, and a save refused for low confidence says
-so at the top.
+Long GAS levels and step texts stay fully visible, a save refused for low confidence says so
+at the top, and the handout opens in a window of its own from the EHR frame with a Print
+button that prints the handout alone.
 """
 
 from __future__ import annotations
@@ -17,11 +18,15 @@ from .conftest import Shots, launch_url, serious_violations
 
 pytestmark = [pytest.mark.browser, pytest.mark.integration]
 
+# Records print() instead of opening the print dialog (headless Chromium has none to show).
+COUNT_PRINTS = "window.__prints = 0; window.print = function () { window.__prints += 1; };"
+
 
 @pytest.fixture
 def narrow(browser: Browser) -> Iterator[Page]:
-    """A fresh browser context at 1024 x 768."""
+    """A fresh browser context at 1024 x 768, with print() counted."""
     context = browser.new_context(viewport={"width": 1024, "height": 768})
+    context.add_init_script(COUNT_PRINTS)
     yield context.new_page()
     context.close()
 
@@ -66,3 +71,33 @@ def test_a_save_refused_for_low_confidence_says_not_saved_and_links_to_the_reaso
     expect(narrow.locator("#f-override-reason-error")).to_be_visible()
     assert serious_violations(narrow) == []
     shots.take(narrow, "not-saved-low-confidence")
+
+
+def test_the_handout_opens_in_its_own_window_from_the_ehr_frame_and_prints_alone(
+    stack: Stack, narrow: Page, shots: Shots
+) -> None:
+    narrow.goto(launch_url(stack, patient="ff-goal-history", frame=True))
+    frame = narrow.frame_locator("iframe").first
+    expect(frame.locator("h1")).to_have_text("Pain and function overview")
+    app = next(f for f in narrow.frames if f.url.startswith(stack.app_url))
+    app.click("text=Set goals with the patient")
+    app.wait_for_selector("button[data-template=grocery-shopping]")
+    app.click("button[data-template=grocery-shopping]")
+    app.wait_for_selector("#f-goals-0-description")
+    app.fill("#f-what-matters", "Do my own shopping again")
+    app.check("input[name=confidence][value='7']")
+    app.click("#save-plan")
+    expect(frame.locator("h1")).to_have_text("Plan saved")
+    with narrow.context.expect_page() as opened:
+        frame.locator("text=Open the handout to print").click()
+    handout = opened.value
+    expect(handout.locator("h1")).to_have_text("My action plan")
+    assert handout.url.startswith(stack.app_url)  # a top-level window, not the EHR's
+    expect(frame.locator("h1")).to_have_text("Plan saved")  # the frame stays where it was
+    print_button = handout.locator("button[data-print]")
+    expect(print_button).to_be_visible()
+    print_button.click()
+    assert handout.evaluate("window.__prints") == 1
+    assert serious_violations(handout) == []
+    shots.take(handout, "handout-window")
+    handout.close()

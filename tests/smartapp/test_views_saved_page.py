@@ -199,3 +199,24 @@ def test_a_complete_review_is_reported_saved(
     assert response.status_code == 303
     html = client.get(response.headers["Location"]).get_data(as_text=True)
     assert "Review saved: the scores are in the chart and the goal is updated." in html
+
+
+def test_the_handout_opens_in_its_own_window_with_a_print_button_and_no_inline_script(
+    client: FlaskClient, launched: str, gateway: FakeGateway
+) -> None:
+    saved = client.get(save_two_goals(client, launched).headers["Location"])
+    link = re.search(r"<a [^>]*>Open the handout to print", saved.get_data(as_text=True))
+    assert link is not None
+    assert 'target="_blank"' in link[0]
+    assert 'rel="noopener"' in link[0]
+    plan_key = gateway.saved[0][1]
+    html = client.get(f"/l/{launched}/handout/{plan_key}").get_data(as_text=True)
+    assert '<button type="button" class="ff-primary" data-print hidden>Print</button>' in html
+    scripts = re.findall(r"<script[^>]*>", html)
+    assert len(scripts) == 1  # app.js only: the CSP allows no inline script
+    assert 'src="/static/app.js"' in scripts[0]
+    response = client.get("/static/app.js")
+    script = response.get_data(as_text=True)
+    response.close()
+    assert 'querySelectorAll("[data-print]")' in script
+    assert "window.print()" in script
