@@ -25,6 +25,8 @@ from smartapp.charts import (
 
 LOOKBACK_DAYS = 730
 # Where each overview flag's action leads: the set-goals page, or the review of a goal.
+# Goals that ended: shown collapsed under the open ones (entered-in-error never was a goal).
+PAST_GOAL_STATUSES = frozenset({"completed", "cancelled", "rejected"})
 FLAG_TARGETS = {"no-functional-goal": "plan", "only-pain-goals": "plan", "review-overdue": "review"}
 
 
@@ -46,6 +48,16 @@ class GoalRow:
     goal: GoalSummary
     last_review: date | None
     overdue: bool
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class PastGoalRow:
+    """A goal that ended, with its status in words and its latest date on file."""
+
+    goal: GoalSummary
+    status: str
+    when: date | None
+    when_words: str
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -74,6 +86,7 @@ class Summary:
     total_mme: float | None
     recorded_mme: tuple[MmeReading, ...]
     goals: tuple[GoalRow, ...]
+    past_goals: tuple[PastGoalRow, ...]
     steps: tuple[str, ...]
     flags: tuple[FlagRow, ...]
 
@@ -113,6 +126,19 @@ def _promis(ctx: PatientContext) -> tuple[PromisLine, ...]:
             words = f"T-score {last.t_score:.0f}; 50 is the population average, {better}."
             lines.append(PromisLine(label=label, t_score=last.t_score, when=last.when, words=words))
     return tuple(lines)
+
+
+def past_goals(ctx: PatientContext) -> tuple[PastGoalRow, ...]:
+    """Achieved, completed, cancelled or rejected goals, latest first."""
+    rows = []
+    for goal in ctx.goals:
+        if goal.lifecycle_status not in PAST_GOAL_STATUSES:
+            continue
+        status = ", ".join(s for s in (goal.lifecycle_status, goal.achievement_status) if s)
+        dated = ((goal.last_review, "last reviewed"), (goal.due, "due"), (goal.start, "started"))
+        when, words = next(((d, w) for d, w in dated if d is not None), (None, ""))
+        rows.append(PastGoalRow(goal=goal, status=status, when=when, when_words=words))
+    return tuple(sorted(rows, key=lambda r: r.when or date.min, reverse=True))
 
 
 def recorded_mme(ctx: PatientContext, *, keep: int = 5) -> tuple[MmeReading, ...]:
@@ -166,6 +192,7 @@ def summarize(ctx: PatientContext, *, today: date) -> Summary:
             GoalRow(goal=g, last_review=last_review(g, ctx), overdue=review_overdue(g, ctx, today))
             for g in sorted(open_goals, key=lambda g: g.due or date.max)
         ),
+        past_goals=past_goals(ctx),
         steps=plans[0].activities if plans else (),
         flags=tuple(
             FlagRow(
