@@ -7,7 +7,7 @@ import threading
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import Any, Protocol, runtime_checkable
 
 from smartapp.gateway.client import FhirClient
 
@@ -152,6 +152,13 @@ class Scopes(Protocol):
     def can_update(self, resource_type: str) -> bool: ...
 
 
+@runtime_checkable
+class ScopeText(Protocol):
+    """Scopes that can spell themselves as the granted scope string (launch GrantedScopes)."""
+
+    def to_string(self) -> str: ...
+
+
 @dataclass(frozen=True, slots=True, kw_only=True)
 class WritePlan:
     """The strategy a save will use, why, and which optional writes it includes."""
@@ -166,6 +173,9 @@ class WritePlan:
     # Observations' own conditional-create support (a review writes only Observations and
     # the Goal); False means search-before-create, which is always safe.
     observations_conditional: bool = False
+    # The granted scope string (never the token), for the audit entry of a refused write
+    # (smart.md 80: "log the scope and resource type").
+    granted_scope: str = ""
 
     def to_dict(self) -> dict[str, object]:
         """JSON form for the API."""
@@ -221,4 +231,5 @@ def plan_writes(capabilities: Capabilities, scopes: Scopes, forced: str | None) 
         goal_update=goal_support.can("update") and scopes.can_update("Goal"),
         versioned_update=goal_support.versioned_update,
         observations_conditional=capabilities.resource("Observation").conditional_create,
+        granted_scope=scopes.to_string() if isinstance(scopes, ScopeText) else "",
     )

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from smartapp.gateway.capabilities import Strategy
@@ -90,6 +90,26 @@ WriteHook = Callable[[WriteEvent], None]
 
 def no_hook(_event: WriteEvent) -> None:
     """A write hook that records nothing."""
+
+
+_FORBIDDEN = re.compile(r"\bHTTP 403\b")
+
+
+def scope_on_refusal(hook: WriteHook, granted_scope: str) -> WriteHook:
+    """`hook`, with the granted scope string added to the event of a write refused with 403.
+
+    smart.md 80: a 403 can come "to a write interaction that appears to be allowed by the
+    granted scopes" (SMART scopes); the audit entry then names what was granted. Never the token.
+    """
+    if not granted_scope:
+        return hook
+
+    def with_scope(event: WriteEvent) -> None:
+        if not event.accepted and event.detail and _FORBIDDEN.search(event.detail):
+            event = replace(event, detail=f"{event.detail}; granted scope: {granted_scope}")
+        hook(event)
+
+    return with_scope
 
 
 _LOCATION = re.compile(

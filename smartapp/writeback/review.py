@@ -42,6 +42,7 @@ from smartapp.writeback.result import (
     Written,
     if_match,
     no_hook,
+    scope_on_refusal,
     version_from_etag,
     written_from_resource,
 )
@@ -116,6 +117,8 @@ def save_review(
     hook: WriteHook = no_hook,
 ) -> ReviewResult | Conflict:
     """Write what the EHR allows of the review unless the Goal changed since `base_version`."""
+    if write_plan is not None:
+        hook = scope_on_refusal(hook, write_plan.granted_scope)
     goal, version, etag = read_goal(client, goal_id)
     if base_version is not None and version is not None and base_version != version:
         return conflict_since(client, goal_id, base_version, goal, version)

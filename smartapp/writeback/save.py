@@ -24,6 +24,7 @@ from smartapp.writeback.result import (
     WriteHook,
     Written,
     no_hook,
+    scope_on_refusal,
     written_from_location,
     written_from_resource,
 )
@@ -49,6 +50,7 @@ def save_plan(
     hook: WriteHook = no_hook,
 ) -> SaveResult:
     """Land the plan in the EHR exactly once, with the strategy of `write_plan`."""
+    hook = scope_on_refusal(hook, write_plan.granted_scope)
     bundle = plan_to_transaction(
         plan, patient_id=patient_id, author=author, today=today, plan_key=plan_key,
         activity_style=activity_style, conditions=tuple(conditions),

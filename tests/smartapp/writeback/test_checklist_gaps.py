@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import re
 from datetime import UTC, date, datetime
+from pathlib import Path
 from urllib.parse import urlsplit
 
 import pytest
@@ -13,8 +14,16 @@ import responses
 from requests import PreparedRequest
 
 from fhir_mappers import InvalidResourceError, check_resource, validated
-from smartapp.gateway.capabilities import Strategy, WritePlan
+from launch.scopes import GrantedScopes
+from smartapp.gateway.capabilities import (
+    Strategy,
+    WritePlan,
+    capabilities_from_statement,
+    plan_writes,
+)
+from smartapp.store import AuditEntry, Outcome, Store
 from smartapp.writeback import SaveResult, WriteEvent, save_plan
+from smartapp.writeback.result import scope_on_refusal
 from tests.rehab.factories import make_plan
 from tests.smartapp.gateway.fakes import BASE, make_client
 
@@ -182,3 +191,74 @@ def test_a_refused_provenance_is_kept_in_the_audit_trail_instead() -> None:
         "HTTP 403",
     )
     assert refused.resources == written
+
+
+GRANTED = "launch openid fhirUser patient/Patient.rs patient/Goal.crus patient/CarePlan.crs"
+
+
+def audited_save(store: Store, write_plan: WritePlan) -> tuple[AuditEntry, ...]:
+    """Save with the pages' hook (every write attempt appended to the audit store)."""
+
+    def hook(event: WriteEvent) -> None:
+        outcome = Outcome.SUCCESS if event.accepted else Outcome.FAILURE
+        store.audit.append(AuditEntry(action=event.action, outcome=outcome, launch_id="l-1",
+                                      resources=event.resources, detail=event.detail))  # fmt: skip
+
+    save_plan(
+        make_client(),
+        make_plan(),
+        write_plan=write_plan,
+        patient_id="p1",
+        author="Practitioner/9",
+        today=TODAY,
+        plan_key="plan-1",
+        recorded=datetime(2026, 11, 23, 10, 0, tzinfo=UTC),
+        hook=hook,
+    )
+    return store.audit.entries(launch_id="l-1")
+
+
+def test_a_forbidden_write_is_audited_with_the_granted_scope_never_the_token(
+    tmp_path: Path,
+) -> None:
+    # smart.md 80: the audit entry of the refused write names the resource type, the status and
+    # the scope string the EHR granted; the access token stays out
+    caps = capabilities_from_statement(
+        {
+            "resourceType": "CapabilityStatement",
+            "rest": [{"mode": "server", "resource": [
+                {"type": rt, "conditionalCreate": True,
+                 "interaction": [{"code": "create"}, {"code": "update"}]}
+                for rt in ("Goal", "CarePlan")
+            ]}],
+        }
+    )  # fmt: skip
+    write_plan = plan_writes(caps, GrantedScopes.parse(GRANTED), None)
+    assert write_plan.strategy is Strategy.SEQUENTIAL
+    assert write_plan.granted_scope == GRANTED
+    store = Store.open(f"sqlite:///{tmp_path / 'audit.db'}", secret_key="k" * 40)
+    try:
+        with responses.RequestsMock(assert_all_requests_are_fired=False) as wire:
+            wire.post(f"{BASE}/Goal", status=403, json=REFUSED)
+            [entry] = audited_save(store, write_plan)
+    finally:
+        store.close()
+    assert (entry.action, entry.outcome) == ("create:Goal", Outcome.FAILURE)
+    assert entry.detail == f"HTTP 403 FhirForbidden; granted scope: {GRANTED}"
+    assert "token-1" not in repr(entry)  # the fake client's access token
+
+
+def test_only_a_403_carries_the_scope() -> None:
+    # smart.md 80: other failures (a 500, a conflict) and accepted writes keep their own detail
+    seen: list[WriteEvent] = []
+    hook = scope_on_refusal(seen.append, "patient/Goal.cu")
+    hook(WriteEvent(action="create:Goal", accepted=False, detail="HTTP 500 FhirServerError"))
+    hook(WriteEvent(action="update:Goal", accepted=False, detail="HTTP 403"))
+    hook(WriteEvent(action="create:Goal", accepted=True, resources=("Goal/1/_history/1",)))
+    assert [e.detail for e in seen] == [
+        "HTTP 500 FhirServerError",
+        "HTTP 403; granted scope: patient/Goal.cu",
+        None,
+    ]
+    plain = seen.append
+    assert scope_on_refusal(plain, "") is plain  # no scope known (a review without a plan)
