@@ -7,6 +7,7 @@ import threading
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from datetime import timedelta
 from typing import Any, Protocol, runtime_checkable
 
 from smartapp.gateway.client import FhirClient
@@ -124,12 +125,60 @@ def read_capabilities(client: FhirClient) -> Capabilities:
     return capabilities_from_statement(answer.json or {})
 
 
-class CapabilityCache:
-    """Capabilities per tenant, read once and kept for `ttl` seconds (smart.md 74)."""
+def statement_of(capabilities: Capabilities) -> dict[str, Any]:
+    """The smallest CapabilityStatement that `capabilities_from_statement` reads back the same."""
+    resources = [
+        {
+            "type": name,
+            "interaction": [{"code": code} for code in sorted(support.interactions)],
+            "conditionalCreate": support.conditional_create,
+            "conditionalUpdate": support.conditional_update,
+            "versioning": "versioned-update" if support.versioned_update else "versioned",
+            "searchParam": [{"name": param} for param in sorted(support.search_params)],
+        }
+        for name, support in sorted(capabilities.resources.items())
+    ]
+    system = [c for c, on in (("transaction", capabilities.transaction),
+                               ("batch", capabilities.batch)) if on]  # fmt: skip
+    return {
+        "resourceType": "CapabilityStatement",
+        "fhirVersion": capabilities.fhir_version,
+        "software": {"name": capabilities.software},
+        "rest": [{"mode": "server", "interaction": [{"code": c} for c in system],
+                  "resource": resources}],
+    }  # fmt: skip
 
-    def __init__(self, *, ttl: float = 3600.0, clock: Callable[[], float] = time.monotonic):
+
+class SharedCache(Protocol):
+    """A cache all workers share (smartapp.store's per-tenant SQL cache)."""
+
+    def get(self, tenant: str, kind: str) -> dict[str, object] | None: ...
+    def put(
+        self, tenant: str, kind: str, payload: dict[str, object], *, ttl: timedelta
+    ) -> None: ...
+
+
+class CapabilityCache:
+    """Capabilities per tenant, read once and kept for `ttl` seconds (smart.md 74).
+
+    With `shared` (the store's SQL cache) one `/metadata` read serves every worker; each process
+    keeps what it read for at most `local_ttl` seconds on top, so workers agree within that.
+    """
+
+    KIND = "capabilities"
+
+    def __init__(
+        self,
+        *,
+        ttl: float = 3600.0,
+        clock: Callable[[], float] = time.monotonic,
+        shared: SharedCache | None = None,
+        local_ttl: float = 300.0,
+    ) -> None:
         self._ttl = ttl
+        self._local_ttl = min(ttl, local_ttl) if shared is not None else ttl
         self._clock = clock
+        self._shared = shared
         self._lock = threading.Lock()
         self._entries: dict[str, tuple[float, Capabilities]] = {}
 
@@ -137,9 +186,16 @@ class CapabilityCache:
         """The cached capabilities of a tenant, read through `client` when absent or stale."""
         with self._lock:
             entry = self._entries.get(tenant)
-            if entry and self._clock() - entry[0] < self._ttl:
+            if entry and self._clock() - entry[0] < self._local_ttl:
                 return entry[1]
-        capabilities = read_capabilities(client)
+        stored = self._shared.get(tenant, self.KIND) if self._shared is not None else None
+        if stored is not None:
+            capabilities = capabilities_from_statement(stored)
+        else:
+            capabilities = read_capabilities(client)
+            if self._shared is not None:
+                payload = statement_of(capabilities)
+                self._shared.put(tenant, self.KIND, payload, ttl=timedelta(seconds=self._ttl))
         with self._lock:
             self._entries[tenant] = (self._clock(), capabilities)
         return capabilities

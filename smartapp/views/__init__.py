@@ -23,7 +23,7 @@ def init_pages(app: Flask) -> None:
     migrate(store.engine)  # the draft table is added to the schema by its module (imported above)
     app.extensions["functionfirst.pages"] = PageServices(
         contexts=ContextCache(),
-        capabilities=CapabilityCache(),
+        capabilities=CapabilityCache(shared=store.cache),  # one /metadata read for all workers
         drafts=DraftStore(store.engine, store.cipher, now=store.now),
         saved=SavedPlans(store),
         styles={},
