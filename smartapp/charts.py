@@ -22,11 +22,14 @@ MARGIN_RIGHT = 12
 MARGIN_TOP = 12
 MARGIN_BOTTOM = 28
 SEVERAL_A_DAY = "Where a day has several readings, the highest is shown."
-WEEKLY_NOTE = "Weekly averages are dated by the Monday their week starts."
+WEEKLY_NOTE = (
+    "Weekly averages are dated by the Monday their week starts (the first by the chart's start)."
+)
 # Denser than one reading per 3 days on average (and more than a handful), a series is drawn
 # as weekly means: ~2,000 daily diary scores as dots would hide every other line.
 DENSE_PER_DAY = 1 / 3
 DENSE_MIN = 20
+DOT_SPACING = 8  # drawing units per reading mark (marks are 7 units wide)
 
 T = TypeVar("T")
 
@@ -226,6 +229,7 @@ def trend_chart(
     x0, per_day = _x_scale(start, end, left, right)
     per_unit = (bottom - top) / y_max
     plotted = tuple(_plot(one, start, end) for one in series)
+    room = (right - left) / DOT_SPACING  # more marks than this merge into a band
     lines = []
     for one, drawn in zip(series, plotted, strict=True):
         points = tuple(
@@ -239,7 +243,7 @@ def trend_chart(
         )
         path = " ".join(f"{'M' if i == 0 else 'L'}{p.x:g} {p.y:g}" for i, p in enumerate(points))
         lines.append(
-            Line(key=one.key, name=drawn.name, points=points, path=path, dots=not drawn.weekly)
+            Line(key=one.key, name=drawn.name, points=points, path=path, dots=len(points) <= room)
         )
     y_ticks = tuple(
         Tick(pos=round(bottom - v * per_unit, 1), label=f"{v:g}") for v in (0.0, y_max / 2, y_max)

@@ -152,3 +152,14 @@ def test_a_sparse_series_keeps_every_reading() -> None:
     assert chart.lines[0].dots
     assert len(chart.lines[0].points) == len([r for r in readings if r[0] <= END])
     assert "weekly" not in chart.summary
+
+
+def test_marks_are_left_off_when_they_would_merge_into_a_band() -> None:
+    today = date(2026, 11, 23)
+    start, end = lookback_window(today, 730)
+    many = make_series(*((start + timedelta(days=6 * n), 5.0) for n in range(113)))
+    few = make_series(*((start + timedelta(days=60 * n), 5.0) for n in range(12)), key="nrs")
+    chart = trend_chart([few, many], start=start, end=end)
+    assert chart.lines[0].dots
+    assert not chart.lines[1].dots
+    assert len(chart.lines[1].points) == 113  # still every reading on the line
