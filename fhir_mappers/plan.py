@@ -208,9 +208,16 @@ def plan_to_resources(
 
 
 def plan_to_transaction(
-    plan: ActionPlan, *, recorded: datetime | None = None, **options: Any
+    plan: ActionPlan,
+    *,
+    recorded: datetime | None = None,
+    on_behalf_of: str | None = None,
+    **options: Any,
 ) -> dict[str, Any]:
-    """A transaction Bundle (POST + ifNoneExist per entry); with `recorded`, a Provenance too."""
+    """A transaction Bundle (POST + ifNoneExist per entry); with `recorded`, a Provenance too.
+
+    `on_behalf_of` is the Provenance's organisation (see `provenance_for`).
+    """
     resources = plan_to_resources(plan, **options)
     entries: list[dict[str, Any]] = [
         {
@@ -226,7 +233,10 @@ def plan_to_transaction(
     ]
     if recorded is not None:
         provenance = provenance_for(
-            resources.full_urls, author=str(options["author"]), today_instant=recorded
+            resources.full_urls,
+            author=str(options["author"]),
+            today_instant=recorded,
+            on_behalf_of=on_behalf_of,
         )
         entries.append({"resource": provenance, "request": {"method": "POST", "url": "Provenance"}})
     return validated({"resourceType": "Bundle", "type": "transaction", "entry": entries})

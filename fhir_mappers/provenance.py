@@ -18,8 +18,13 @@ def provenance_for(
     author: str,
     today_instant: datetime,
     activity: Literal["CREATE", "UPDATE"] = "CREATE",
+    on_behalf_of: str | None = None,
 ) -> dict[str, Any]:
-    """A Provenance whose targets are e.g. "Goal/1/_history/1"; the instant must be aware."""
+    """A Provenance whose targets are e.g. "Goal/1/_history/1"; the instant must be aware.
+
+    `on_behalf_of` ("Organization/<id>") is the organisation the author acts for: FHIR R4
+    Provenance.agent.onBehalfOf; US Core provenance-1 wants it when `who` is a Practitioner.
+    """
     if today_instant.tzinfo is None:
         raise ValueError("today_instant must carry a time zone (FHIR instant)")
     if not targets:
@@ -38,6 +43,7 @@ def provenance_for(
                         ]
                     },
                     "who": {"reference": author},
+                    **({"onBehalfOf": {"reference": on_behalf_of}} if on_behalf_of else {}),
                 },
                 {
                     # The software that assembled the resources (US Core Provenance).

@@ -30,9 +30,11 @@ _KNOWN_KEYS = frozenset(
     {
         "name", "iss", "client_id", "client_auth", "client_secret_env", "kid", "signing_alg",
         "scopes", "standalone", "frame_ancestors", "write_strategy", "allow_http_loopback",
-        "auth_hosts", "quirks",
+        "auth_hosts", "quirks", "organization",
     }
 )  # fmt: skip
+# FHIR R4 id: [A-Za-z0-9\-\.]{1,64} (datatypes.html#id).
+_ORGANIZATION = re.compile(r"^Organization/[A-Za-z0-9\-.]{1,64}$")
 _WRITE_STRATEGIES = frozenset({"auto", "transaction", "sequential", "note", "export"})
 
 
@@ -174,6 +176,9 @@ class TenantFileReader:
             signing_alg = SigningAlg(alg_word)
         except ValueError:
             raise self._fail(index, "signing_alg", "'signing_alg' must be RS384 or ES384") from None
+        organization = self._str(index, entry, "organization", required=False)
+        if organization is not None and not _ORGANIZATION.match(organization):
+            raise self._fail(index, "organization", "'organization' must be 'Organization/<id>'")
         return Tenant(
             name=name,
             iss=iss,
@@ -189,6 +194,7 @@ class TenantFileReader:
             write_strategy=self._write_strategy(index, entry),
             allow_http_loopback=allow_http,
             auth_hosts=self._auth_hosts(index, entry),
+            organization=organization,
         )
 
     def _iss(self, index: int, entry: Mapping[str, object], *, allow_http: bool) -> str:

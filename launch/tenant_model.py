@@ -58,6 +58,8 @@ class Tenant:
     write_strategy: str | None = None  # None: chosen from the server's capabilities
     allow_http_loopback: bool = False
     auth_hosts: tuple[str, ...] = ()  # hosts besides the iss host that may serve OAuth endpoints
+    # "Organization/<id>" the app's writes are made for: Provenance.agent.onBehalfOf (FHIR R4).
+    organization: str | None = None
 
     def quirk(self, name: str) -> bool:
         """Whether a vendor quirk is switched on for this tenant."""

@@ -115,8 +115,12 @@ def save_review(
     provenance: bool = True,
     write_plan: WritePlan | None = None,
     hook: WriteHook = no_hook,
+    on_behalf_of: str | None = None,
 ) -> ReviewResult | Conflict:
-    """Write what the EHR allows of the review unless the Goal changed since `base_version`."""
+    """Write what the EHR allows of the review unless the Goal changed since `base_version`.
+
+    `on_behalf_of` ("Organization/<id>", the tenant's) goes into the Provenance (smart.md 73).
+    """
     if write_plan is not None:
         hook = scope_on_refusal(hook, write_plan.granted_scope)
     goal, version, etag = read_goal(client, goal_id)
@@ -157,7 +161,8 @@ def save_review(
     new = tuple(w for w in everything if w.created or w is updated)
     if provenance and writes.provenance and new:
         prov, refused = _provenance(client, new, author=author, recorded=recorded,
-                                    updated=updated is not None, hook=hook)
+                                    updated=updated is not None, hook=hook,
+                                    on_behalf_of=on_behalf_of)
         everything = (*everything, *((prov,) if prov else ()))
         warnings = (*warnings, *((refused,) if refused else ()))
     return ReviewResult(written=everything, goal=updated or current,
@@ -217,12 +222,12 @@ def _update_goal(
 
 def _provenance(
     client: FhirClient, targets: tuple[Written, ...], *, author: str, recorded: datetime,
-    updated: bool, hook: WriteHook,
+    updated: bool, hook: WriteHook, on_behalf_of: str | None = None,
 ) -> tuple[Written | None, str | None]:
     """One Provenance for what the review changed; a warning when the EHR refuses it."""
     refs = tuple(w.reference for w in targets)
     prov = provenance_for(refs, author=author, today_instant=recorded,
-                          activity="UPDATE" if updated else "CREATE")
+                          activity="UPDATE" if updated else "CREATE", on_behalf_of=on_behalf_of)
     try:
         answer = client.send("POST", "Provenance", json=prov, retry_safe=False)
     except FhirError as exc:

@@ -48,8 +48,12 @@ def save_plan(
     activity_style: str = "detail",
     patient_name: str | None = None,
     hook: WriteHook = no_hook,
+    on_behalf_of: str | None = None,
 ) -> SaveResult:
-    """Land the plan in the EHR exactly once, with the strategy of `write_plan`."""
+    """Land the plan in the EHR exactly once, with the strategy of `write_plan`.
+
+    `on_behalf_of` ("Organization/<id>", the tenant's) goes into each Provenance (smart.md 73).
+    """
     hook = scope_on_refusal(hook, write_plan.granted_scope)
     bundle = plan_to_transaction(
         plan, patient_id=patient_id, author=author, today=today, plan_key=plan_key,
@@ -66,7 +70,7 @@ def save_plan(
         entry = Entry(full_url="", resource=note, if_none_exist=if_none_exist_for(note))
         result = _save_note(client, entry, write_plan=write_plan, hook=hook)
         return _with_provenance(client, result, write_plan, author=author, recorded=recorded,
-                                hook=hook)
+                                hook=hook, on_behalf_of=on_behalf_of)
     bundle, dropped = _writable(bundle, write_plan)
     warnings = _dropped_words(dropped)
     if write_plan.strategy is Strategy.TRANSACTION:
@@ -76,7 +80,8 @@ def save_plan(
             # (FHIR R4 http.html#trules), so the Provenance names resources not yet created.
             full = _writable(
                 plan_to_transaction(
-                    plan, recorded=recorded, patient_id=patient_id, author=author, today=today,
+                    plan, recorded=recorded, on_behalf_of=on_behalf_of, patient_id=patient_id,
+                    author=author, today=today,
                     plan_key=plan_key, activity_style=activity_style,
                     conditions=tuple(conditions),
                 ),
@@ -110,7 +115,7 @@ def save_plan(
             warnings,
         )
     return _with_provenance(client, result, write_plan, author=author, recorded=recorded,
-                            hook=hook)
+                            hook=hook, on_behalf_of=on_behalf_of)
 
 
 def if_none_exist_for(resource: Mapping[str, Any]) -> str | None:
@@ -174,7 +179,8 @@ def _add_warnings(result: SaveResult, warnings: tuple[str, ...], *,
 
 
 def _with_provenance(client: FhirClient, result: SaveResult, write_plan: WritePlan, *,
-                     author: str, recorded: datetime, hook: WriteHook) -> SaveResult:
+                     author: str, recorded: datetime, hook: WriteHook,
+                     on_behalf_of: str | None = None) -> SaveResult:
     """Provenance for what this save created (CREATE) and withdrew (UPDATE) (smart.md 73)."""
     if not write_plan.provenance:
         return result
@@ -188,7 +194,8 @@ def _with_provenance(client: FhirClient, result: SaveResult, write_plan: WritePl
         if not targets:
             continue
         refs = tuple(w.reference for w in targets)
-        prov = provenance_for(refs, author=author, today_instant=recorded, activity=activity)
+        prov = provenance_for(refs, author=author, today_instant=recorded, activity=activity,
+                              on_behalf_of=on_behalf_of)
         try:
             answer = client.send("POST", "Provenance", json=prov, retry_safe=False)
         except FhirError as exc:

@@ -22,7 +22,7 @@ from smartapp.gateway.capabilities import (
     plan_writes,
 )
 from smartapp.store import AuditEntry, Outcome, Store
-from smartapp.writeback import SaveResult, WriteEvent, save_plan
+from smartapp.writeback import SaveResult, WriteEvent, save_plan, save_review
 from smartapp.writeback.result import scope_on_refusal
 from tests.rehab.factories import make_plan
 from tests.smartapp.gateway.fakes import BASE, make_client
@@ -262,3 +262,53 @@ def test_only_a_403_carries_the_scope() -> None:
     ]
     plain = seen.append
     assert scope_on_refusal(plain, "") is plain  # no scope known (a review without a plan)
+
+
+ORG = "Organization/clinic-1"
+
+
+def test_the_provenance_names_the_tenants_organisation() -> None:
+    # smart.md 73: agent onBehalfOf, record by record and inside a transaction
+    with responses.RequestsMock(assert_all_requests_are_fired=False) as wire:
+        ehr_that_creates(wire)
+        save_plan(
+            make_client(), make_plan(), write_plan=every_write(Strategy.SEQUENTIAL),
+            patient_id="p1", author="Practitioner/9", today=TODAY, plan_key="plan-1",
+            recorded=datetime(2026, 11, 23, 10, 0, tzinfo=UTC), on_behalf_of=ORG,
+        )  # fmt: skip
+        provenance = json.loads(wire.calls[-1].request.body or "{}")
+    assert provenance["resourceType"] == "Provenance"
+    author = next(a for a in provenance["agent"] if a["type"]["coding"][0]["code"] == "author")
+    assert author["onBehalfOf"] == {"reference": ORG}
+    with responses.RequestsMock(assert_all_requests_are_fired=False) as wire:
+        wire.post(f"{BASE}/", status=500)  # only the request body matters here
+        ehr_that_creates(wire)
+        save_plan(
+            make_client(), make_plan(), write_plan=every_write(Strategy.TRANSACTION),
+            patient_id="p1", author="Practitioner/9", today=TODAY, plan_key="plan-1",
+            recorded=datetime(2026, 11, 23, 10, 0, tzinfo=UTC), on_behalf_of=ORG,
+        )  # fmt: skip
+        bundle = json.loads(wire.calls[0].request.body or "{}")
+    assert bundle["type"] == "transaction"
+    inside = bundle["entry"][-1]["resource"]
+    assert inside["resourceType"] == "Provenance"
+    assert inside["agent"][0]["onBehalfOf"] == {"reference": ORG}
+
+
+def test_a_reviews_provenance_names_the_organisation_too() -> None:
+    # smart.md 73
+    from tests.smartapp.writeback.test_review import NOW, make_goal, review
+
+    with responses.RequestsMock(assert_all_requests_are_fired=False) as wire:
+        wire.get(f"{BASE}/Goal/g1", json=make_goal("3"), headers={"ETag": 'W/"3"'})
+        wire.post(f"{BASE}/Observation", status=201,
+                  json={"resourceType": "Observation", "id": "o1", "meta": {"versionId": "1"}})
+        wire.put(f"{BASE}/Goal/g1", json=make_goal("4", lifecycleStatus="completed"))
+        wire.post(f"{BASE}/Provenance", status=201,
+                  json={"resourceType": "Provenance", "id": "pv", "meta": {"versionId": "1"}})
+        save_review(make_client(), "g1", review(), patient_id="p1", author="Practitioner/9",
+                    today=NOW.date(), recorded=NOW, base_version="3", review_key="rev-1",
+                    on_behalf_of=ORG)  # fmt: skip
+        [sent] = [c for c in wire.calls if c.request.path_url == "/fhir/Provenance"]
+    provenance = json.loads(sent.request.body or "{}")
+    assert provenance["agent"][0]["onBehalfOf"] == {"reference": ORG}
