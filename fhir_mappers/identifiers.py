@@ -23,6 +23,11 @@ KINDS = ("goal", "careplan", "step", "confidence", "importance", "barrier", "gas
 _KEY = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}")
 
 
+def is_valid_key(key: str) -> bool:
+    """True when the key is safe inside identifiers and search tokens."""
+    return _KEY.fullmatch(key) is not None
+
+
 def check_key(key: str) -> str:
     """The key unchanged when it is safe inside identifiers and search tokens, else raise."""
     if not _KEY.fullmatch(key):

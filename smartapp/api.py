@@ -22,6 +22,7 @@ from rehab.errors import FieldError
 from rehab.plan import ActionPlan
 from rehab.review import GoalReview
 from smartapp.errors import AppError
+from smartapp.keys import review_key
 from smartapp.store.drafts import (
     ClaimKind,
     DraftConflict,
@@ -230,11 +231,10 @@ def post_review(launch_id: str, goal_id: str) -> Response:
     review, errors = GoalReview.from_dict(body)
     if review is None:
         return _field_errors(errors, "invalid_review")
-    seed = json.dumps([goal_id, base_version, review.to_dict()], sort_keys=True)
-    review_key = uuid.uuid5(uuid.NAMESPACE_URL, request.headers.get("Idempotency-Key") or seed).hex
-    result = ehr.review(current_launch(), goal_id, review,
-                        base_version=str(base_version) if base_version else None,
-                        review_key=review_key)
+    version = str(base_version) if base_version else None
+    idempotency = request.headers.get("Idempotency-Key")
+    key = review_key(goal_id, version, review, idempotency_key=idempotency)
+    result = ehr.review(current_launch(), goal_id, review, base_version=version, review_key=key)
     if isinstance(result, Conflict):
         return _json(409, {"error": "conflict",
                            "message": "Someone changed this goal in the EHR since you opened it.",

@@ -225,13 +225,20 @@ def fields_to_dict(fields: Mapping[str, str]) -> dict[str, object]:
     return data
 
 
+def field_message(name: str, message: str) -> str:
+    """One sentence: rehab's full sentences as they are, its fragments after the field's name."""
+    if message[:1].isupper():
+        return message if message.endswith((".", "?", "!")) else f"{message}."
+    label = label_for(name) if name else "The plan"
+    return f"{label} {message}."
+
+
 def errors_by_field(errors: Iterable[FieldError]) -> dict[str, tuple[str, ...]]:
     """Field errors keyed by the form field they belong to, as sentences with the field's name."""
     found: dict[str, list[str]] = {}
     for error in errors:
         name = _LIST_ITEM.sub(r"\1", error.path)
-        label = label_for(name) if name else "The plan"
-        found.setdefault(name, []).append(f"{label} {error.message}.")
+        found.setdefault(name, []).append(field_message(name, error.message))
     return {name: tuple(messages) for name, messages in found.items()}
 
 

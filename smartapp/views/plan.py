@@ -6,8 +6,6 @@ lost on an error, a refused save or a closed tab (the draft returns on the next 
 
 from __future__ import annotations
 
-import re
-import secrets
 from collections.abc import Mapping
 
 from flask import Response, jsonify, redirect, render_template, request, url_for
@@ -17,13 +15,13 @@ from rehab.rules import confidence_gate, follow_up_defaults, plan_warnings
 from rehab.templates import default_library
 from smartapp import forms
 from smartapp.gateway.errors import FhirError, FhirUnavailable
+from smartapp.keys import new_key, usable_key
 from smartapp.store.drafts import DraftConflict, DraftTooLarge
 from smartapp.views import edits, ehr
 from smartapp.views.pages import bp, page_frame
 from smartapp.views.words import error_words, strategy_words
 from smartapp.web import LaunchSession, current_launch, launched_view
 
-_PLAN_KEY = re.compile(r"^[A-Za-z0-9_-]{8,64}$")
 GATE_SUMMARY = (
     "Not saved: the confidence is below 7 — make the plan smaller or easier, or record why "
     "you go ahead"
@@ -43,15 +41,15 @@ def _load(launch: LaunchSession) -> tuple[dict[str, str], str, int | None]:
     draft = ehr.pages().drafts.get(*_draft_key(launch))
     data = draft.data if draft else {}
     fields, key = data.get("fields"), data.get("plan_key")
-    if isinstance(fields, dict) and isinstance(key, str) and _PLAN_KEY.match(key):
-        return forms.clean_fields(fields), key, draft.version if draft else None
+    if isinstance(fields, dict) and (kept := usable_key(key)):
+        return forms.clean_fields(fields), kept, draft.version if draft else None
     follow = follow_up_defaults(ehr.today())
     fresh = {
         "expressed_by": "patient",
         "follow_up.check_in": follow.check_in.isoformat() if follow.check_in else "",
         "follow_up.review": follow.review.isoformat(),
     }
-    return fresh, secrets.token_urlsafe(12), draft.version if draft else None
+    return fresh, new_key(), draft.version if draft else None
 
 
 def _store(launch: LaunchSession, fields: Mapping[str, str], plan_key: str) -> str:
@@ -148,7 +146,7 @@ def plan_post(launch_id: str) -> tuple[str, int] | BaseResponse:
     launch = current_launch()
     fields = forms.clean_fields(request.form.items())
     sent_key = request.form.get("plan_key", "")
-    plan_key = sent_key if _PLAN_KEY.match(sent_key) else secrets.token_urlsafe(12)
+    plan_key = usable_key(sent_key) or new_key()
     action = request.form.get("action", "check")
     if action != "save":
         fields = _edit(fields, action, request.form)

@@ -6,8 +6,6 @@ meanwhile, the page shows both versions and keeps every field (FHIR R4 http.html
 
 from __future__ import annotations
 
-import re
-import secrets
 from collections.abc import Mapping
 from typing import Any
 
@@ -21,6 +19,7 @@ from rehab.measures import PegReading
 from rehab.review import AchievementStatus, GoalReview
 from smartapp.forms import errors_by_field
 from smartapp.gateway.errors import FhirError
+from smartapp.keys import review_key
 from smartapp.views import ehr
 from smartapp.views.pages import bp, page_frame
 from smartapp.views.words import error_words
@@ -38,7 +37,6 @@ FIELDS = (
     "what_got_in_the_way",
     "decision",
 )
-_KEY = re.compile(r"^[A-Za-z0-9_-]{8,64}$")
 
 
 def review_dict(form: Mapping[str, str]) -> dict[str, object]:
@@ -120,7 +118,7 @@ def review(launch_id: str, goal_id: str) -> tuple[str, int]:
         if (request.args.get("saved") == "1")
         else None
     )
-    values = {"review_key": secrets.token_urlsafe(12), "decision": "continue"}
+    values = {"decision": "continue"}
     launch = current_launch()
     if saved is None and not ehr.write_plan(launch).goal_update:
         saved = (
@@ -136,19 +134,20 @@ def review_post(launch_id: str, goal_id: str) -> tuple[str, int] | BaseResponse:
     """Record the review; a concurrent change shows both versions and keeps the fields."""
     launch = current_launch()
     values = {
-        k: v[:2000] for k, v in request.form.items() if k in (*FIELDS, "base_version", "review_key")
+        k: v[:2000] for k, v in request.form.items() if k in (*FIELDS, "base_version")
     }
     answer, problems = GoalReview.from_dict(review_dict(values))
     if answer is None:
         return _render(launch, goal_id, values, status=422, errors=errors_by_field(problems))
-    key = values.get("review_key", "")
     try:
         result = ehr.review(
             launch,
             goal_id,
             answer,
             base_version=values.get("base_version"),
-            review_key=key if _KEY.match(key) else secrets.token_urlsafe(12),
+            # Derived from the goal version and the review itself: a resubmit, even from a
+            # reloaded page, writes nothing new.
+            review_key=review_key(goal_id, values.get("base_version") or None, answer),
         )
     except FhirError as exc:
         return _render(launch, goal_id, values, status=502, notice=f"Not saved: {error_words(exc)}")
