@@ -48,6 +48,12 @@ def number(value: float | int | None) -> str:
     return "—" if value is None else format_value(value)
 
 
+@bp.app_template_filter("gas")
+def gas(score: int) -> str:
+    """A GAS level as clinicians write it: -2, -1, 0, +1, +2 (never "+0")."""
+    return f"{score:+d}" if score else "0"
+
+
 # A global, not a context processor: imported macro files see globals only.
 bp.add_app_template_global(field_id, "field_id")
 bp.add_app_template_filter(record_words, "record_words")

@@ -17,6 +17,7 @@ from fhir_mappers.errors import MappingError
 from rehab.context import PatientContext
 from rehab.measures import PegReading
 from rehab.review import AchievementStatus, GoalReview
+from smartapp.charts import one_per_day
 from smartapp.forms import errors_by_field
 from smartapp.gateway.errors import FhirError
 from smartapp.keys import review_key
@@ -58,9 +59,14 @@ def review_dict(form: Mapping[str, str]) -> dict[str, object]:
     return data
 
 
-def _peg_on(ctx: PatientContext, when: Any) -> PegReading | None:
-    before = [r for r in ctx.peg if r.when <= when]
-    return max(before, key=lambda r: r.when, default=None)
+def _pegs(ctx: PatientContext) -> list[PegReading]:
+    """One PEG a day, oldest first, read the way the overview and its chart read a day."""
+    return [r for r, _ in one_per_day(ctx.peg, when=lambda r: r.when, value=lambda r: r.score)]
+
+
+def _peg_on(pegs: list[PegReading], when: Any) -> PegReading | None:
+    before = [r for r in pegs if r.when <= when]
+    return before[-1] if before else None
 
 
 def _render(
@@ -83,7 +89,8 @@ def _render(
         gas = None  # a goal another app wrote: no attainment levels to show
     history = sorted((r for r in ctx.reviews if r.goal_id == goal_id), key=lambda r: r.when)
     started = str(resource.get("startDate") or "")[:10]
-    since = sorted((r for r in ctx.peg if r.when.isoformat() >= started), key=lambda r: r.when)
+    pegs = _pegs(ctx)
+    since = [r for r in pegs if r.when.isoformat() >= started]
     body = render_template(
         "pages/review.html",
         page=page_frame(launch, ctx, "overview"),
@@ -93,9 +100,9 @@ def _render(
         gas=gas,
         values=values,
         errors=errors or {},
-        history=[(r, _peg_on(ctx, r.when)) for r in history],
+        history=[(r, _peg_on(pegs, r.when)) for r in history],
         conflict=conflict,
-        peg_now=max(ctx.peg, key=lambda r: r.when, default=None),
+        peg_now=pegs[-1] if pegs else None,
         notice=notice,
         notice_lines=notice_lines,
         notice_kind="ok" if notice and notice.startswith("Review saved") else notice_kind,

@@ -465,7 +465,18 @@ def test_a_concurrent_change_to_a_goal_shows_both_versions_and_keeps_the_review(
     assert gateway.reviews[0][2] == "3"
     assert "PEG since the goal started" in html
     assert "<td>4.5</td>" in html  # the PEG of 5 days ago, beside the history
-    assert "<td>7.0</td>" not in html  # 90 days ago: before the goal started
+    assert "<td>7</td>" not in html  # 90 days ago: before the goal started
+
+
+def test_the_review_writes_gas_levels_and_peg_as_clinicians_do(
+    client: FlaskClient, launched: str, gateway: FakeGateway
+) -> None:
+    html = client.get(f"/l/{launched}/goals/g-pain/review").get_data(as_text=True)
+    assert 'value="0"> 0: ' in html  # never "+0"
+    assert 'value="1"> +1: ' in html
+    assert 'value="-2"> -2: ' in html
+    assert "+0" not in html
+    assert "PEG now: 4.5 (" in html  # the overview's number format and reading of a day
 
 
 def test_a_review_with_a_peg_item_out_of_range_is_refused_beside_the_field(
