@@ -14,7 +14,16 @@ from launch.idtoken import JwksCache
 from launch.keys import KeyStore
 from launch.tenant_model import ClientAuth
 from launch.tenants import TenantRegistry, load_tenants
-from smartapp.config import KEYS, AppConfig, ConfigError, load_config, settings_from_environ
+from rehab.errors import RehabDataError
+from rehab.templates import TemplateLibrary, default_library, load_library
+from smartapp.config import (
+    GOAL_TEMPLATES,
+    KEYS,
+    AppConfig,
+    ConfigError,
+    load_config,
+    settings_from_environ,
+)
 from smartapp.errors import register_error_handlers
 from smartapp.logs import configure_logging
 from smartapp.security import init_security
@@ -50,6 +59,16 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(api_bp)
 
 
+def _templates(config: AppConfig) -> TemplateLibrary:
+    """The site's goal templates (FUNCTIONFIRST_GOAL_TEMPLATES) or the packaged ones, read once."""
+    if config.goal_templates_path is None:
+        return default_library()
+    try:
+        return load_library(config.goal_templates_path)
+    except RehabDataError as exc:
+        raise ConfigError(GOAL_TEMPLATES, str(exc)) from None
+
+
 def create_app(config: Mapping[str, object] | None = None) -> Flask:
     """Build the app. `config` (tests) replaces the environment: the same FUNCTIONFIRST_* names.
 
@@ -81,6 +100,7 @@ def create_app(config: Mapping[str, object] | None = None) -> Flask:
         keys=keys,
         oauth_http=OAuthHttp(),
         jwks=JwksCache(),
+        templates=_templates(app_config),
     )
     app.extensions["functionfirst.store"] = store
     app.extensions["functionfirst.config"] = app_config

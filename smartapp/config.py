@@ -13,6 +13,7 @@ from launch.urls import is_loopback_host
 
 PREFIX = "FUNCTIONFIRST_"
 TENANTS = "FUNCTIONFIRST_TENANTS"
+GOAL_TEMPLATES = "FUNCTIONFIRST_GOAL_TEMPLATES"
 BASE_URL = "FUNCTIONFIRST_BASE_URL"
 SECRET_KEY = "FUNCTIONFIRST_SECRET_KEY"  # noqa: S105 - a setting name
 DATABASE_URL = "FUNCTIONFIRST_DATABASE_URL"
@@ -57,6 +58,7 @@ class AppConfig:
     session_max: timedelta
     discovery_ttl: timedelta
     testing: bool
+    goal_templates_path: Path | None = None
 
     @property
     def redirect_uri(self) -> str:
@@ -130,6 +132,7 @@ def load_config(settings: Mapping[str, object], *, instance_path: Path) -> AppCo
         f"sqlite:///{instance_path / 'functionfirst.db'}"
     )
     keys_raw = str(settings.get(KEYS) or "").strip()
+    templates_raw = str(settings.get(GOAL_TEMPLATES) or "").strip()
     level = str(settings.get(LOG_LEVEL) or "INFO").strip().upper()
     if level not in _LOG_LEVELS:
         raise ConfigError(LOG_LEVEL, f"must be one of {', '.join(_LOG_LEVELS)}")
@@ -146,6 +149,7 @@ def load_config(settings: Mapping[str, object], *, instance_path: Path) -> AppCo
         session_max=timedelta(hours=_positive_int(settings, SESSION_MAX_HOURS, 8)),
         discovery_ttl=timedelta(seconds=_positive_int(settings, DISCOVERY_TTL_SECONDS, 3600)),
         testing=testing,
+        goal_templates_path=Path(templates_raw) if templates_raw else None,
     )
 
 

@@ -14,6 +14,7 @@ from launch.keys import KeyStore
 from launch.tenant_model import Tenant
 from launch.tenants import TenantRegistry
 from launch.tokens import TokenSet
+from rehab.templates import TemplateLibrary
 from smartapp.config import AppConfig
 from smartapp.store import Store
 
@@ -30,6 +31,7 @@ class Services:
     keys: KeyStore | None
     oauth_http: OAuthHttp
     jwks: JwksCache
+    templates: TemplateLibrary
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

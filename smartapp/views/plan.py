@@ -12,10 +12,10 @@ from flask import Response, jsonify, redirect, render_template, request, url_for
 from werkzeug.wrappers import Response as BaseResponse
 
 from rehab.rules import confidence_gate, follow_up_defaults, plan_warnings
-from rehab.templates import default_library
 from smartapp import forms
 from smartapp.gateway.errors import FhirError, FhirUnavailable
 from smartapp.keys import new_key, usable_key
+from smartapp.services import services
 from smartapp.store.drafts import DraftConflict, DraftTooLarge
 from smartapp.views import edits, ehr
 from smartapp.views.pages import bp, page_frame
@@ -68,12 +68,12 @@ def _store(launch: LaunchSession, fields: Mapping[str, str], plan_key: str) -> s
 def _edit(fields: dict[str, str], action: str, form: Mapping[str, str]) -> dict[str, str]:
     """Apply an edit button: a template, a blank goal, a step, a removal."""
     today = ehr.today()
-    templates = {t.key: t for t in default_library().templates}
+    templates = {t.key: t for t in services().templates.templates}
     if form.get("template") in templates:
         return edits.template_goal(fields, templates[form["template"]], today=today)
     verb, _, arg = action.partition(":")
     if verb == "add-goal":
-        areas = {a.key for a in default_library().areas}
+        areas = {a.key for a in services().templates.areas}
         area = form.get("new_area", "")
         return edits.blank_goal(fields, domain=area if area in areas else "walking", today=today)
     if verb in ("add-step", "remove-goal") and arg.isdigit():
@@ -96,7 +96,7 @@ def _render(
     draft_status: str | None = None,
     draft_version: int | None = None,
 ) -> tuple[str, int]:
-    library = default_library()
+    library = services().templates
     plan, _ = forms.parse_plan(fields)
     warnings = plan_warnings(plan) if plan is not None else ()
     body = render_template(

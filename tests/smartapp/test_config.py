@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import json
 import logging
 from pathlib import Path
 
 import pytest
 
+import rehab
 from launch.errors import TenantConfigError
 from smartapp import create_app
 from smartapp.config import ConfigError, load_config
@@ -113,3 +115,27 @@ def test_the_factory_reads_the_environment_once(
         assert app.extensions["functionfirst"].config.base_url == "https://app.example"
     finally:
         app.extensions["functionfirst"].store.close()
+
+
+def test_a_site_goal_template_file_replaces_the_packaged_one(tmp_path: Path) -> None:
+    # A site edits its own copy of the packaged templates: here, only the walking goal kept.
+    packaged = json.loads(
+        (Path(rehab.__file__).parent / "data" / "goal_templates.json").read_text("utf-8")
+    )
+    packaged["templates"] = [t for t in packaged["templates"] if t["key"] == "walk-around-block"]
+    site_file = tmp_path / "site-templates.json"
+    site_file.write_text(json.dumps(packaged), encoding="utf-8")
+    app = create_app({**settings(tmp_path), "FUNCTIONFIRST_GOAL_TEMPLATES": str(site_file)})
+    templates = app.extensions["functionfirst"].templates.templates
+    assert [t.key for t in templates] == ["walk-around-block"]
+    default = create_app(settings(tmp_path)).extensions["functionfirst"].templates.templates
+    assert len(default) > 1
+
+
+def test_a_broken_site_goal_template_file_stops_start_up_naming_the_setting(
+    tmp_path: Path,
+) -> None:
+    site_file = tmp_path / "site-templates.json"
+    site_file.write_text('{"templates": [{"key": 1}]}', encoding="utf-8")
+    with pytest.raises(ConfigError, match="FUNCTIONFIRST_GOAL_TEMPLATES"):
+        create_app({**settings(tmp_path), "FUNCTIONFIRST_GOAL_TEMPLATES": str(site_file)})
