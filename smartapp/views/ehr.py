@@ -136,6 +136,7 @@ def save(launch: LaunchSession, plan: ActionPlan, plan_key: str) -> SaveResult:
         activity_style=activity_style,
         patient_name=ctx.patient.name if ctx.patient else None,
         hook=hook,
+        on_behalf_of=launch.tenant.organization,
     )
 
 
@@ -170,7 +171,10 @@ def review(
         recorded=now(),
         base_version=base_version,
         review_key=review_key,
+        # Planned from the EHR's capabilities: only what it accepts is sent (smart.md 80).
+        write_plan=write_plan(launch),
         hook=hook,
+        on_behalf_of=launch.tenant.organization,
     )
 
 

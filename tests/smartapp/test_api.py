@@ -11,11 +11,12 @@ import responses
 from flask import Flask
 from flask.testing import FlaskClient
 
+from smartapp import create_app
 from smartapp.store.drafts import idempotency
 from tests.rehab.factories import make_plan_dict, make_review_dict
 
 from .conftest import https_client, run_launch
-from .fake_ehr import APP, ISS, FakeEhr
+from .fake_ehr import APP, ISS, FakeEhr, tenants_toml
 
 WRITE_SCOPES = (
     "launch openid fhirUser patient/Patient.r patient/Goal.crus patient/CarePlan.crs "
@@ -349,3 +350,32 @@ def test_a_bad_review_gets_field_errors(client: FlaskClient, launched: str) -> N
                          json=make_review_dict(gas_score=7), headers=csrf(client, launched))
     assert answer.status_code == 422
     assert answer.get_json()["error"] == "invalid_review"
+
+
+def test_a_save_names_the_organisation_the_app_acts_for_in_its_provenance(
+    app_settings: dict[str, object], tmp_path: Any, writing_ehr: FakeEhr,
+    wire: responses.RequestsMock,
+) -> None:
+    # smart.md 73: the tenant's organisation reaches the Provenance of a save from the app
+    tenants = tmp_path / "tenants-org.toml"
+    tenants.write_text(tenants_toml().replace(
+        'name = "ehr"\n', 'name = "ehr"\norganization = "Organization/clinic-9"\n', 1
+    ), encoding="utf-8")
+    built = create_app({**app_settings, "FUNCTIONFIRST_TENANTS": str(tenants)})
+    try:
+        client = https_client(built)
+        install_fhir(wire)
+        api = api_of(run_launch(client, writing_ehr))
+        wire.add_callback(responses.POST, f"{ISS}/", callback=transaction_answer)
+        answer = client.post(f"{api}/plans", json=make_plan_dict(), headers=csrf(client, api))
+        assert answer.status_code == 201, answer.get_data(as_text=True)
+        (post,) = [c for c in wire.calls
+                   if c.request.method == "POST" and c.request.url == f"{ISS}/"]
+        bundle = json.loads(post.request.body)
+        (provenance,) = [e["resource"] for e in bundle["entry"]
+                         if e["resource"]["resourceType"] == "Provenance"]
+        (author,) = [a for a in provenance["agent"]
+                     if a["type"]["coding"][0]["code"] == "author"]
+        assert author["onBehalfOf"] == {"reference": "Organization/clinic-9"}
+    finally:
+        built.extensions["functionfirst"].store.close()
