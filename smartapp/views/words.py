@@ -66,6 +66,15 @@ def strategy_words(strategy: str, *, done: bool = False) -> str:
     return table.get(strategy, f"Saved with the {strategy} strategy.")
 
 
+def ehr_said(exc: FhirError, *, most: int = 3, length: int = 200) -> str:
+    """The EHR's own words for a refusal (OperationOutcome issue texts), shortened.
+
+    Shown to the clinician only (templates escape them; smart.md 81); never logged.
+    """
+    texts = [issue.text[:length] for issue in exc.issues if issue.text][:most]
+    return f" It said: {'; '.join(texts)}." if texts else ""
+
+
 def error_words(exc: FhirError) -> str:
     """What went wrong with the EHR and what to do, without detail that may hold PHI."""
     if isinstance(exc, FhirUnavailable):
@@ -82,5 +91,6 @@ def error_words(exc: FhirError) -> str:
             "what you entered is kept here."
         )
     if isinstance(exc, FhirInvalid):
-        return "the EHR did not accept the data. Check the plan, then press Save again."
+        said = ehr_said(exc)
+        return f"the EHR did not accept the data.{said} Check the plan, then press Save again."
     return f"the EHR answered with an error (HTTP {exc.status or 'none'}). Press Save again."

@@ -23,7 +23,7 @@ from rehab.plan import ActionPlan
 from rehab.review import GoalReview
 from smartapp.gateway.capabilities import Strategy, WritePlan
 from smartapp.gateway.context import ContextResult
-from smartapp.gateway.errors import FhirError, FhirUnavailable
+from smartapp.gateway.errors import FhirError, FhirInvalid, FhirUnavailable
 from smartapp.views import ehr
 from smartapp.web import LaunchSession
 from smartapp.writeback.result import Failed, SaveResult, Written
@@ -404,6 +404,26 @@ def test_an_ehr_outage_on_save_keeps_the_form_and_says_what_to_do(
     again = client.get(f"/l/{launched}/plan").get_data(as_text=True)
     assert ">See my friends</textarea>" in again  # the draft came back
     assert "Draft restored." in again
+
+
+def test_an_ehr_refusal_shows_the_ehrs_own_words_escaped_and_keeps_the_form(
+    client: FlaskClient, launched: str, gateway: FakeGateway
+) -> None:
+    # smart.md 81: the OperationOutcome is read and shown as text, never as markup
+    outcome = {
+        "resourceType": "OperationOutcome",
+        "issue": [
+            {"severity": "error", "code": "invalid",
+             "diagnostics": "Goal.target.dueDate <script>alert(1)</script> is in the past",
+             "expression": ["Goal.target[0].dueDate"]},
+        ],
+    }
+    gateway.save_error = FhirInvalid("Unprocessable", status=422, outcome=outcome)
+    html = save_one_goal(client, launched).get_data(as_text=True)
+    assert "Not saved: the EHR did not accept the data. It said: Goal.target.dueDate" in html
+    assert "&lt;script&gt;alert(1)&lt;/script&gt; is in the past" in html
+    assert "<script>alert(1)" not in html
+    assert ">See my friends</textarea>" in html
 
 
 def test_a_partial_save_lists_what_failed_and_offers_to_save_again(
