@@ -21,7 +21,7 @@ from launch.http import OAuthHttp
 from launch.idtoken import JwksCache, resolve_fhir_user, validate_id_token
 from launch.keys import KeyStore
 from launch.scopes import v1_equivalents
-from launch.tenant_model import Tenant
+from launch.tenant_model import Tenant, patient_facing_scopes
 from launch.token_request import post_token_request
 from launch.tokens import TokenSet, token_set_from_response
 
@@ -39,6 +39,7 @@ class PendingAuthorization:
     launch: str | None = field(default=None, repr=False)
     scope: str
     created_at: datetime
+    as_patient: bool = False  # a patient's own standalone launch (fhirUser must be that Patient)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -74,14 +75,22 @@ def code_challenge(verifier: str) -> str:
 
 
 def requested_scope(
-    tenant: Tenant, *, launch: str | None, smart: SmartConfiguration | None = None
+    tenant: Tenant,
+    *,
+    launch: str | None,
+    smart: SmartConfiguration | None = None,
+    as_patient: bool = False,
 ) -> str:
     """The tenant's scopes plus `launch` (EHR launch) or `launch/patient` (standalone).
 
+    A patient's own standalone launch asks for `patient_facing_scopes` instead.
     smart.md 17: v2 scopes unless the server advertises `permission-v1` and not
     `permission-v2`; then each v2 scope is sent as its v1 equivalent.
     """
-    base = [s for s in tenant.scopes if s not in ("launch", "launch/patient")]
+    if as_patient and launch is not None:
+        raise LaunchError("invalid_launch", "a patient's launch is a standalone launch")
+    chosen = patient_facing_scopes(tenant) if as_patient else tenant.scopes
+    base = [s for s in chosen if s not in ("launch", "launch/patient")]
     if (
         smart is not None
         and smart.supports("permission-v1")
@@ -98,6 +107,7 @@ def begin_authorization(
     redirect_uri: str,
     launch: str | None,
     now: datetime | None = None,
+    as_patient: bool = False,
 ) -> PendingAuthorization:
     """Build the authorize URL with PKCE S256, state, nonce, aud and (EHR launch) `launch`."""
     if smart.authorization_endpoint is None:
@@ -110,7 +120,7 @@ def begin_authorization(
         raise LaunchError("invalid_launch", "the EHR sent an empty launch value")
     state, nonce = secrets.token_urlsafe(32), secrets.token_urlsafe(32)
     verifier = secrets.token_urlsafe(64)  # 86 characters, inside RFC 7636's 43-128
-    scope = requested_scope(tenant, launch=launch, smart=smart)
+    scope = requested_scope(tenant, launch=launch, smart=smart, as_patient=as_patient)
     params = {
         "response_type": "code",
         "client_id": tenant.client_id,
@@ -135,6 +145,7 @@ def begin_authorization(
         launch=launch,
         scope=scope,
         created_at=now or datetime.now(UTC),
+        as_patient=as_patient,
     )
 
 
@@ -168,7 +179,7 @@ def complete_authorization(
     if id_token is None:
         if "openid" in pending.scope.split() and tokens.scopes.has("openid"):
             raise LaunchError("id_token_invalid", "openid was granted but no id_token came")
-        return tokens
+        return check_patient_user(tokens, as_patient=pending.as_patient)
     if not isinstance(id_token, str):
         raise LaunchError("id_token_invalid", "the id_token is not a JWT")
     claims = validate_id_token(
@@ -176,4 +187,29 @@ def complete_authorization(
     )
     # SMART v1 servers may name the user in `profile` instead of `fhirUser`.
     user = resolve_fhir_user(claims.get("fhirUser", claims.get("profile")), iss=tenant.iss)
-    return replace(tokens, id_token_claims=claims, fhir_user=user)
+    return check_patient_user(
+        replace(tokens, id_token_claims=claims, fhir_user=user), as_patient=pending.as_patient
+    )
+
+
+def check_patient_user(tokens: TokenSet, *, as_patient: bool) -> TokenSet:
+    """A Patient user sees only their own record: the token's `patient` is the fhirUser.
+
+    SMART 2.2 patient-facing launch: `fhirUser` names the Patient who signed in; a context
+    patient other than that one (or none) is refused, as is a non-Patient user for a launch
+    the user started as the patient.
+    """
+    user = tokens.fhir_user or ""
+    kind, _, user_id = user.partition("/")
+    if kind == "Patient":
+        if tokens.patient != user_id:
+            raise LaunchError(
+                "patient_mismatch",
+                "you signed in as one patient but the EHR gave access to another record",
+            )
+    elif as_patient:
+        raise LaunchError(
+            "patient_mismatch", "you chose to sign in as the patient, but the EHR signed in "
+            "someone else; start again and sign in as the patient",
+        )  # fmt: skip
+    return tokens

@@ -169,3 +169,14 @@ class GrantedScopes:
     def to_string(self) -> str:
         """The space-separated form, for storage."""
         return " ".join(self.raw)
+
+
+def patient_scope_problem(scopes: tuple[str, ...]) -> str | None:
+    """Why a `patient_scopes` list is wrong for a patient's launch, or None when it is fine."""
+    kinds = {s.split("/")[0] for s in scopes}
+    wrong = sorted(kinds & {"user", "system"})  # a patient sees their own record only
+    if wrong:
+        return f"a patient is granted no {wrong[0]}/ scope"
+    if "patient" not in kinds:
+        return "'patient_scopes' names no patient/ scope"
+    return None

@@ -15,7 +15,7 @@ from pathlib import Path
 from types import MappingProxyType
 
 from launch.errors import TenantConfigError
-from launch.scopes import is_known_scope
+from launch.scopes import is_known_scope, patient_scope_problem
 from launch.tenant_model import DEFAULT_SCOPES, ClientAuth, SigningAlg, Tenant, normalise_iss
 from launch.urls import is_loopback_host, origin_of, split_url
 
@@ -30,7 +30,7 @@ _KNOWN_KEYS = frozenset(
     {
         "name", "iss", "client_id", "client_auth", "client_secret_env", "kid", "signing_alg",
         "scopes", "standalone", "frame_ancestors", "write_strategy", "allow_http_loopback",
-        "auth_hosts", "quirks", "organization",
+        "auth_hosts", "quirks", "organization", "patient_scopes",
     }
 )  # fmt: skip
 # FHIR R4 id: [A-Za-z0-9\-\.]{1,64} (datatypes.html#id).
@@ -187,7 +187,7 @@ class TenantFileReader:
             client_secret=secret,
             kid=self._str(index, entry, "kid", required=False),
             signing_alg=signing_alg,
-            scopes=self._scopes(index, entry),
+            scopes=self._scopes(index, entry, "scopes") or DEFAULT_SCOPES,
             standalone=self._bool(index, entry, "standalone"),
             frame_ancestors=self._frame_ancestors(index, entry, allow_http=allow_http),
             quirks=self._quirks(index, entry),
@@ -195,6 +195,7 @@ class TenantFileReader:
             allow_http_loopback=allow_http,
             auth_hosts=self._auth_hosts(index, entry),
             organization=organization,
+            patient_scopes=self._scopes(index, entry, "patient_scopes"),
         )
 
     def _iss(self, index: int, entry: Mapping[str, object], *, allow_http: bool) -> str:
@@ -236,15 +237,17 @@ class TenantFileReader:
             )
         return secret
 
-    def _scopes(self, index: int, entry: Mapping[str, object]) -> tuple[str, ...]:
-        scopes = self._strings(index, entry, "scopes")
+    def _scopes(self, index: int, entry: Mapping[str, object], key: str) -> tuple[str, ...] | None:
+        scopes = self._strings(index, entry, key)
         if scopes is None:
-            return DEFAULT_SCOPES
+            return None
         if not scopes:
-            raise self._fail(index, "scopes", "'scopes' is empty")
+            raise self._fail(index, key, f"{key!r} is empty")
         for scope in scopes:
             if not is_known_scope(scope):
-                raise self._fail(index, "scopes", f"not a SMART scope: {scope!r}")
+                raise self._fail(index, key, f"not a SMART scope: {scope!r}")
+        if key == "patient_scopes" and (problem := patient_scope_problem(scopes)):
+            raise self._fail(index, key, problem)
         return tuple(dict.fromkeys(scopes))
 
     def _frame_ancestors(

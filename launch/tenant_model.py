@@ -60,10 +60,29 @@ class Tenant:
     auth_hosts: tuple[str, ...] = ()  # hosts besides the iss host that may serve OAuth endpoints
     # "Organization/<id>" the app's writes are made for: Provenance.agent.onBehalfOf (FHIR R4).
     organization: str | None = None
+    # Scopes of a patient's own standalone launch; None: derived from `scopes` (patient_scopes()).
+    patient_scopes: tuple[str, ...] | None = None
 
     def quirk(self, name: str) -> bool:
         """Whether a vendor quirk is switched on for this tenant."""
         return bool(self.quirks.get(name, False))
+
+
+# Kept from `scopes` for a patient's launch besides its patient/ scopes (SMART 2.2 scopes).
+_PATIENT_KEEPS = ("offline_access", "online_access")
+
+
+def patient_facing_scopes(tenant: Tenant) -> tuple[str, ...]:
+    """What a patient's standalone launch asks for: `openid fhirUser` plus patient/ scopes.
+
+    The tenant's `patient_scopes` when set; otherwise its `scopes` without user/ and system/
+    scopes (a patient signs in for their own record only, SMART 2.2 patient-facing apps).
+    """
+    chosen = tenant.patient_scopes
+    if chosen is None:
+        chosen = tuple(s for s in tenant.scopes if s.startswith("patient/") or s in _PATIENT_KEEPS)
+    rest = tuple(s for s in chosen if s not in ("openid", "fhirUser", "launch", "launch/patient"))
+    return ("openid", "fhirUser", *rest)
 
 
 def normalise_iss(iss: str) -> str:

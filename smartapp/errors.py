@@ -44,6 +44,7 @@ _LAUNCH_STATUS = {
     "state_mismatch": 400,
     "invalid_request": 400,
     "access_denied": 403,
+    "patient_mismatch": 403,
     "discovery_failed": 502,
     "insecure_endpoint": 502,
     "token_error": 502,

@@ -81,7 +81,7 @@ def _cookie_blocked(*, relaunch_url: str | None) -> Response:
     return Response(body, status=400, mimetype="text/html")
 
 
-def _authorize(tenant: Tenant, sid: str, launch: str | None) -> Response:
+def _authorize(tenant: Tenant, sid: str, launch: str | None, as_patient: bool = False) -> Response:
     found = services()
     try:
         smart = smart_configuration(tenant)
@@ -91,6 +91,7 @@ def _authorize(tenant: Tenant, sid: str, launch: str | None) -> Response:
             redirect_uri=found.config.redirect_uri,
             launch=launch,
             now=found.store.now(),
+            as_patient=as_patient,
         )
     except LaunchError as exc:
         _audit("launch", Outcome.FAILURE, tenant=tenant.name, detail=exc.code)
@@ -225,7 +226,7 @@ def _check_issuer(smart: SmartConfiguration, tenant: Tenant) -> None:
 
 @bp.route("/standalone", methods=["GET", "POST"])
 def standalone() -> Response:
-    """Pick a configured organisation and sign in there (smart.md 4); POST needs CSRF."""
+    """Pick an organisation and who you are, then sign in there (smart.md 4); POST needs CSRF."""
     found = services()
     sid = session_id_from(request, found.config)
     if request.method == "POST":
@@ -233,7 +234,9 @@ def standalone() -> Response:
         tenant = found.tenants.by_name(request.form.get("tenant"))
         if tenant is None or not tenant.standalone or sid is None:
             raise AppError(400, "unknown_tenant", "Pick one of the listed organisations.")
-        return _authorize(tenant, sid, None)
+        if (role := request.form.get("role", "practitioner")) not in ("practitioner", "patient"):
+            raise AppError(400, "unknown_role", "Say whether you are a clinician or the patient.")
+        return _authorize(tenant, sid, None, as_patient=role == "patient")
     fresh = sid is None or not found.store.sessions.browser_session_alive(sid)
     if fresh:
         sid = found.store.sessions.new_browser_session()

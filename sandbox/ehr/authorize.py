@@ -14,7 +14,7 @@ from sandbox.ehr.state import EhrUser, Launch
 bp = Blueprint("auth", __name__)
 
 # Fields of the login page itself; everything else on it repeats the authorization request.
-_FORM_FIELDS = frozenset({"decision", "patient", "practitioner"})
+_FORM_FIELDS = frozenset({"decision", "patient", "practitioner", "signin_as"})
 
 
 def _error_page(status: int, title: str, detail: str) -> tuple[str, int]:
@@ -76,9 +76,25 @@ def authorize(profile: str) -> BaseResponse | tuple[str, int] | str:
         return _respond(server, grant=grant, grant_user=None)
     patient = request.form.get("patient") or None
     practitioner = request.form.get("practitioner") or None
+    if launch is None and request.form.get("signin_as") == "patient":
+        return _patient_sign_in(server, grant, redirect_uri, patient)
     if launch is None and "launch/patient" in (grant.request.scope or "") and not patient:
         return _redirect_error(redirect_uri, "invalid_request", "No patient was chosen")
     return _respond(server, grant=grant, grant_user=_user(launch, patient, practitioner))
+
+
+def _patient_sign_in(
+    server: SiteServer, grant: object, redirect_uri: str, patient: str | None
+) -> BaseResponse:
+    """A patient signs in for their own record: fhirUser and the context are that patient."""
+    if patient is None or patient not in {p.id for p in runtime().config.patients}:
+        return _redirect_error(redirect_uri, "invalid_request", "No patient signed in")
+    scope = getattr(getattr(grant, "request", None), "scope", None) or ""
+    if any(s.startswith(("user/", "system/")) for s in scope.split()):
+        # A patient is never granted access beyond their own compartment.
+        return _redirect_error(redirect_uri, "invalid_scope", "A patient gets patient/ scopes only")
+    user = EhrUser(practitioner=None, patient=patient, encounter=None, patient_user=True)
+    return _respond(server, grant=grant, grant_user=user)
 
 
 def _respond(server: SiteServer, *, grant: object, grant_user: EhrUser | None) -> BaseResponse:

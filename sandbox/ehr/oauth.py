@@ -43,9 +43,12 @@ class Site:
 
     def fhir_user(self, user: EhrUser) -> str | None:
         """The `fhirUser` claim: relative, or absolute where the vendor does that (Epic)."""
-        if not user.practitioner:
+        if user.patient_user and user.patient:
+            ref = f"Patient/{user.patient}"  # SMART 2.2: a patient user is a Patient resource
+        elif user.practitioner:
+            ref = f"Practitioner/{user.practitioner}"
+        else:
             return None
-        ref = f"Practitioner/{user.practitioner}"
         return f"{self.iss}/{ref}" if self.profile.absolute_fhir_user else ref
 
 

@@ -38,9 +38,12 @@ class EhrUser:
     launch_id: str | None = None
     sim_error: str | None = None
     fhir_context: tuple[str, ...] = ()
+    patient_user: bool = False  # the patient signed in themself (standalone patient launch)
 
     def get_user_id(self) -> str:
         """The OpenID `sub`."""
+        if self.patient_user and self.patient:
+            return self.patient
         return self.practitioner or "system"
 
 

@@ -73,7 +73,18 @@ def author_of(launch: LaunchSession) -> str:
         raise AppError(
             403, "no_user", "The EHR did not say who is signed in, so nothing can be saved."
         )
+    kind, _, user_id = launch.fhir_user.partition("/")
+    if kind == "Patient" and user_id != launch.patient_id:
+        # A patient user writes to their own record only (checked at the callback too).
+        raise AppError(403, "patient_mismatch", "You can save to your own record only.")
     return launch.fhir_user
+
+
+def on_behalf_of(launch: LaunchSession) -> str | None:
+    """The organisation a clinician's write is made for; a patient acts for themself (FHIR R4)."""
+    if (launch.fhir_user or "").startswith("Patient/"):
+        return None
+    return launch.tenant.organization
 
 
 def batch_allowed(launch: LaunchSession, client: FhirClient) -> bool:
@@ -136,7 +147,7 @@ def save(launch: LaunchSession, plan: ActionPlan, plan_key: str) -> SaveResult:
         activity_style=activity_style,
         patient_name=ctx.patient.name if ctx.patient else None,
         hook=hook,
-        on_behalf_of=launch.tenant.organization,
+        on_behalf_of=on_behalf_of(launch),
     )
 
 
@@ -174,7 +185,7 @@ def review(
         # Planned from the EHR's capabilities: only what it accepts is sent (smart.md 80).
         write_plan=write_plan(launch),
         hook=hook,
-        on_behalf_of=launch.tenant.organization,
+        on_behalf_of=on_behalf_of(launch),
     )
 
 

@@ -62,6 +62,7 @@ class FakeEhr:
     patient: str = "pat-1"
     expires_in: int = 600
     patient_name: str | None = None  # a name text to serve instead of "Pat <ID>"
+    fhir_user: str = "Practitioner/prac-1"  # the id_token's fhirUser
     issued: list[dict[str, object]] = field(default_factory=list)
     secrets_seen: list[str] = field(default_factory=list)
     token_calls: int = 0
@@ -99,7 +100,7 @@ class FakeEhr:
             "iat": now,
             "exp": now + 300,
             "nonce": nonce,
-            "fhirUser": "Practitioner/prac-1",
+            "fhirUser": self.fhir_user,
         }
         token = jwt.encode({"alg": "RS256", "kid": "ehr-1", "typ": "JWT"}, claims, self.key)
         self.secrets_seen.append(token)
