@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
@@ -11,7 +12,13 @@ from flask import Flask
 from flask.testing import FlaskClient
 from joserfc.jwk import RSAKey
 
+from launch.scopes import GrantedScopes
+from launch.tenant_model import Tenant
+from launch.tokens import TokenSet
+from smartapp.errors import AppError
+from smartapp.services import LaunchSession
 from smartapp.store import Outcome
+from smartapp.views import ehr as ehr_views
 
 from .fake_ehr import APP, EHR_ORIGIN, ISS, ISS_B, FakeEhr
 
@@ -171,3 +178,36 @@ def test_a_clinician_launch_with_a_patient_user_of_another_record_is_refused(
         f"&nonce={query['nonce']}&state={query['state']}"
     )
     assert client.get(callback).status_code == 403
+
+
+def launch_of(user: str, patient: str = "pat-1") -> LaunchSession:
+    tenant = Tenant(name="ehr", iss=ISS, client_id="ff", organization="Organization/org-1")
+    tokens = TokenSet(
+        tenant="ehr",
+        access_token="at",
+        expires_at=datetime(2030, 1, 1, tzinfo=UTC),
+        scopes=GrantedScopes.parse("patient/CarePlan.c patient/Provenance.c"),
+        patient=patient,
+        fhir_user=user,
+    )
+    return LaunchSession(
+        launch_id="l1", tenant=tenant, tokens=tokens, token_version=1, patient_id=patient,
+        fhir_user=user, csrf_token="c",
+    )  # fmt: skip
+
+
+def test_a_patient_authors_their_writes_for_themself() -> None:
+    # smart.md 73: the author is the fhirUser; onBehalfOf names the organisation of a clinician
+    patient = launch_of("Patient/pat-1")
+    assert ehr_views.author_of(patient) == "Patient/pat-1"
+    assert ehr_views.on_behalf_of(patient) is None
+    clinician = launch_of("Practitioner/prac-1")
+    assert ehr_views.author_of(clinician) == "Practitioner/prac-1"
+    assert ehr_views.on_behalf_of(clinician) == "Organization/org-1"
+
+
+def test_a_patient_user_of_another_record_writes_nothing() -> None:
+    # smart.md 36, 45: checked again where every write takes its author
+    with pytest.raises(AppError) as caught:
+        ehr_views.author_of(launch_of("Patient/pat-2"))
+    assert caught.value.status == 403
