@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import re
+import subprocess
+import sys
 import threading
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -71,3 +74,31 @@ def serve_app(
         thread.join(timeout=10)
         server.server_close()
         app.extensions["functionfirst"].store.close()
+
+
+@contextmanager
+def gunicorn(
+    env: dict[str, str], *, bind: str, log_path: Path, args: tuple[str, ...], wait: float = 90
+) -> Iterator[str]:
+    """The app under gunicorn (the README's production command); yields its base URL when ready."""
+    base = f"http://{bind}"
+    command = [str(Path(sys.executable).parent / "gunicorn"), *args, f"--bind={bind}"]
+    with log_path.open("wb") as log:
+        process = subprocess.Popen(
+            [*command, "smartapp:create_app()"], env=env, stdout=log, stderr=subprocess.STDOUT
+        )
+        try:
+            deadline = time.monotonic() + wait
+            while True:
+                try:
+                    if requests.get(f"{base}/readyz", timeout=2).status_code == 200:
+                        break
+                except requests.RequestException:
+                    pass  # the workers are still starting
+                assert process.poll() is None, log_path.read_text()
+                assert time.monotonic() < deadline
+                time.sleep(0.2)
+            yield base
+        finally:
+            process.terminate()
+            process.wait(timeout=30)

@@ -18,6 +18,7 @@ from smartapp.cli import main
 
 from .conftest import POSTGRES_URL, SECRET, drop_schema
 from .fake_ehr import write_tenants
+from .live import gunicorn
 
 
 def free_port() -> int:
@@ -122,44 +123,12 @@ def test_gunicorn_serves_the_factory_with_two_workers_on_postgresql(tmp_path: Pa
         "FUNCTIONFIRST_DATABASE_SCHEMA": schema,
         "OTHER_SECRET": "x",
     }
-    gunicorn = Path(sys.executable).parent / "gunicorn"
-    log = (tmp_path / "gunicorn.log").open("wb")
+    bind = f"127.0.0.1:{port}"
     try:
-        process = subprocess.Popen(
-            [
-                str(gunicorn),
-                "--workers",
-                "2",
-                "--bind",
-                f"127.0.0.1:{port}",
-                "smartapp:create_app()",
-            ],
-            env=env,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-        )
-    except OSError:  # no process to own the log: close it here
-        log.close()
-        raise
-    try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                ready = requests.get(f"http://127.0.0.1:{port}/readyz", timeout=2)
-                if ready.status_code == 200:
-                    break
-            except requests.RequestException:
-                pass  # the workers are still starting
-            assert process.poll() is None, (tmp_path / "gunicorn.log").read_text()
-            assert time.monotonic() < deadline
-            time.sleep(0.2)
-        answers = {
-            requests.get(f"http://127.0.0.1:{port}/healthz", timeout=5).status_code
-            for _ in range(6)
-        }
+        with gunicorn(
+            env, bind=bind, log_path=tmp_path / "gunicorn.log", args=("--workers=2",), wait=60
+        ) as base:
+            answers = {requests.get(f"{base}/healthz", timeout=5).status_code for _ in range(6)}
         assert answers == {200}
     finally:
-        process.terminate()
-        process.wait(timeout=30)
-        log.close()
         drop_schema(schema)

@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import subprocess
-import sys
-import time
 import uuid
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -18,7 +15,7 @@ from launch.keys import generate
 from sandbox.stack import Stack, app_environment
 
 from .conftest import POSTGRES_URL, drop_schema
-from .live import LAUNCHED
+from .live import LAUNCHED, gunicorn
 
 pytestmark = pytest.mark.integration
 WORKERS = 3
@@ -35,39 +32,11 @@ def gunicorn_app(sekmet_stack: Stack, tmp_path_factory: pytest.TempPathFactory) 
         {"FUNCTIONFIRST_DATABASE_URL": POSTGRES_URL, "FUNCTIONFIRST_DATABASE_SCHEMA": schema}
     )
     bind = urlsplit(sekmet_stack.app_url).netloc
-    log = (data_dir / "gunicorn.log").open("wb")
+    args = (f"--workers={WORKERS}", "--threads=4")
     try:
-        process = subprocess.Popen(
-            [
-                str(Path(sys.executable).parent / "gunicorn"),
-                f"--workers={WORKERS}",
-                "--threads=4",
-                f"--bind={bind}",
-                "smartapp:create_app()",
-            ],
-            env=env,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-        )
-    except OSError:  # no process to own the log: close it here
-        log.close()
-        raise
-    try:
-        deadline = time.monotonic() + 90
-        while True:
-            try:
-                if requests.get(f"{sekmet_stack.app_url}/readyz", timeout=2).status_code == 200:
-                    break
-            except requests.RequestException:
-                pass  # workers still starting
-            assert process.poll() is None, (data_dir / "gunicorn.log").read_text()
-            assert time.monotonic() < deadline
-            time.sleep(0.2)
-        yield sekmet_stack.app_url
+        with gunicorn(env, bind=bind, log_path=data_dir / "gunicorn.log", args=args) as base:
+            yield base
     finally:
-        process.terminate()
-        process.wait(timeout=30)
-        log.close()
         drop_schema(schema)
 
 
