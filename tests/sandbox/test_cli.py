@@ -65,6 +65,26 @@ def _descendants(pid: int) -> set[int]:
     return found
 
 
+def _command_line(pid: int) -> str:
+    try:
+        raw = Path(f"/proc/{pid}/cmdline").read_bytes()
+    except OSError:
+        return ""
+    return raw.replace(b"\0", b" ").decode(errors="replace")
+
+
+def _started_for(before: set[int], tmp_path: Path, port: int) -> list[str]:
+    """Command lines of this process's new descendants that belong to a sandbox on `port`.
+
+    Other fixtures in the same pytest process (the shared browser, a sandbox being torn down)
+    may start or reap children while the test runs, so a bare before/after comparison of
+    descendants is racy; every sandbox child names its port or its data directory.
+    """
+    marks = (str(tmp_path), *(str(p) for p in (port, port + 1, port + 2)))
+    lines = (_command_line(pid) for pid in _descendants(os.getpid()) - before)
+    return [line for line in lines if any(mark in line for mark in marks)]
+
+
 def _alive(pid: int) -> bool:
     try:
         state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
@@ -175,7 +195,7 @@ def test_missing_node_for_medplum_is_one_line_and_nothing_runs(
     assert status == 1
     assert len(err.strip().splitlines()) == 1
     assert "make node-deps" in err
-    assert _descendants(os.getpid()) <= before
+    assert _started_for(before, tmp_path, port) == []
     assert not any(_listening(p) for p in (port, port + 1, port + 2))
 
 
