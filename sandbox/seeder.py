@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import asdict
-from datetime import date
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -18,8 +18,9 @@ Listings = tuple[tuple[Listing, ...], tuple[Listing, ...]]
 class Seeder:
     """Builds the synthetic data in the background while the backend starts, then loads it."""
 
-    def __init__(self, *, seed: int, today: date, backend: str, data_dir: Path) -> None:
-        self._key = {"backend": backend, "seed": seed, "today": today.isoformat()}
+    def __init__(self, *, seed: int, now: datetime, backend: str, data_dir: Path) -> None:
+        # "dated": builds since nothing is dated after the seeding (older markers: seed again).
+        self._key = {"backend": backend, "seed": seed, "today": now.date().isoformat(), "dated": 2}
         self._marker = data_dir / MARKER
         self._heavy = backend == "sekmet"  # Medplum searches by linear scan: no heavy patient
         # sekmet keeps its data in the data dir; Medplum's memory starts empty every time.
@@ -27,7 +28,7 @@ class Seeder:
         self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="seed-build")
         self._built: Future[tuple[Any, Any]] | None = None
         if self._cached is None:
-            self._built = self._pool.submit(_build, seed, today)
+            self._built = self._pool.submit(_build, seed, now)
 
     def load(self, base_url: str) -> Listings:
         """Seed the backend (unless it already holds this seed and day) and list what it holds."""
@@ -57,10 +58,10 @@ class Seeder:
         self._pool.shutdown(wait=True, cancel_futures=True)
 
 
-def _build(seed: int, today: date) -> tuple[Any, Any]:
+def _build(seed: int, now: datetime) -> tuple[Any, Any]:
     from sandbox import patients as seed_data
 
-    return seed_data.build_patients(seed, today), seed_data.build_practitioners()
+    return seed_data.build_patients(seed, now), seed_data.build_practitioners()
 
 
 def _read_marker(path: Path, key: dict[str, object]) -> Listings | None:

@@ -11,7 +11,7 @@ import subprocess
 import sys
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
-from datetime import date
+from datetime import UTC, datetime
 from pathlib import Path
 from types import TracebackType
 
@@ -103,22 +103,25 @@ def start_stack(
     seed: int | None = 1,
     app_cmd: Sequence[str] | None = None,
     port: int = 0,
-    today: date | None = None,
+    now: datetime | None = None,
     ehr_overrides: Mapping[str, object] | None = None,
 ) -> Stack:
     """Start backend, EHR (in this process) and, when `app_cmd` is given, the app; seed patients.
 
-    `seed=None` loads no patients. `app_cmd` is an argv; the app gets its environment from
-    `app_environment`. Without it, `app_url` is a reserved free port for an in-process app.
+    `seed=None` loads no patients; nothing they record lies after `now` (default: the EHR clock's
+    now, at start). `app_cmd` is an argv; the app gets its environment from `app_environment`.
+    Without it, `app_url` is a reserved free port for an in-process app.
     """
     data_dir = Path(data_dir).resolve()
     data_dir.mkdir(parents=True, exist_ok=True)
     app_port = port or free_port()
     app_url = f"http://127.0.0.1:{app_port}"
     ehr_server = ThreadedServer(port + 1 if port else 0)
+    clock = OffsetClock()
     seeder = None
     if seed is not None:
-        seeder = Seeder(seed=seed, today=today or date.today(), backend=backend, data_dir=data_dir)
+        seeded_at = now or datetime.fromtimestamp(clock(), UTC)
+        seeder = Seeder(seed=seed, now=seeded_at, backend=backend, data_dir=data_dir)
     try:
         fhir = start_backend(backend, port=port + 2 if port else 0, data_dir=data_dir)
     except BaseException:
@@ -126,7 +129,9 @@ def start_stack(
         if seeder is not None:
             seeder.close()
         raise
-    stack = Stack(backend=fhir, ehr=ehr_server, app_url=app_url, data_dir=data_dir)
+    stack = Stack(
+        backend=fhir, ehr=ehr_server, app_url=app_url, data_dir=data_dir, ehr_clock=clock
+    )
     stack.client_secret = client_secret_from(os.environ)
     try:
         if app_cmd is not None:

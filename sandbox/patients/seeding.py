@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import date
+from datetime import UTC, datetime
 
 import requests
 
@@ -80,7 +80,7 @@ def seed(
     practitioners: Sequence[SeedPractitioner] | None = None,
     *,
     seed: int = 0,
-    today: date | None = None,
+    now: datetime | None = None,
     include_opt_in: bool = True,
     if_absent: bool = False,
     chunk_size: int = MAX_ENTRIES_PER_TRANSACTION,
@@ -91,9 +91,10 @@ def seed(
 
     With `if_absent`, a patient (or practitioner) whose Patient (Practitioner) already exists is
     left as it is, so a persistent server keeps what the app wrote to it across restarts.
+    Without `patients`, they are built for `seed` with nothing dated after `now` (default: now).
     """
     if patients is None:
-        patients = build_patients(seed, today or date.today())
+        patients = build_patients(seed, now or datetime.now(UTC))
     if practitioners is None:
         practitioners = build_practitioners()
     chosen = [p for p in patients if include_opt_in or not p.opt_in]

@@ -9,7 +9,7 @@ import sys
 import time
 import uuid
 from collections import Counter
-from datetime import date
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -394,7 +394,7 @@ def test_conditional_transaction_size_limit(fhir_backend: SeededBackend) -> None
 
 @pytest.mark.integration
 def test_sekmet_persists_and_reseeding_if_absent_keeps_changes(tmp_path: Path) -> None:
-    people = build_patients(1, date(2026, 11, 23), kinds=("typical", "sparse"))
+    people = build_patients(1, datetime(2026, 11, 23, 12, tzinfo=UTC), kinds=("typical", "sparse"))
     with start_backend("sekmet", port=0, data_dir=tmp_path) as first:
         seed(first.base_url, people, [])
         url = f"{first.base_url}/Goal/ff-typical-goal-walk"

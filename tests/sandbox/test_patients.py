@@ -6,17 +6,21 @@ import hashlib
 import json
 import re
 from collections import Counter
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from importlib import resources as package_files
 from typing import Any
 
 import fhirkit
 import pytest
+import requests
 from fhir.resources.R4B import get_fhir_model_class
 
 from sandbox.patients import KINDS, SeedPatient, build_patients, build_practitioners
+from sandbox.stack import Stack
 
-TODAY = date(2026, 11, 23)
+# Late in the day, so every record ends on TODAY (a morning build moves some back a day).
+NOW = datetime(2026, 11, 23, 23, 59, tzinfo=UTC)
+TODAY = NOW.date()
 FHIR_ID = re.compile(r"^[A-Za-z0-9\-.]{1,64}$")
 LOINC = "http://loinc.org"
 RXNORM = "http://www.nlm.nih.gov/research/umls/rxnorm"
@@ -42,7 +46,7 @@ AHRQ_SHA256 = "5d3ed70a55c316275ea27e920e44ca568448f20d7dca772263a666c688323fe6"
 
 @pytest.fixture(scope="module")
 def patients() -> dict[str, SeedPatient]:
-    return {p.kind: p for p in build_patients(7, TODAY)}
+    return {p.kind: p for p in build_patients(7, NOW)}
 
 
 def codes(concept: dict[str, Any] | None) -> list[str]:
@@ -73,14 +77,14 @@ def test_every_kind_is_built_once(patients: dict[str, SeedPatient]) -> None:
 
 
 def test_same_seed_gives_the_same_json() -> None:
-    first = [json.dumps(p.bundle, sort_keys=True) for p in build_patients(3, TODAY)]
-    second = [json.dumps(p.bundle, sort_keys=True) for p in build_patients(3, TODAY)]
+    first = [json.dumps(p.bundle, sort_keys=True) for p in build_patients(3, NOW)]
+    second = [json.dumps(p.bundle, sort_keys=True) for p in build_patients(3, NOW)]
     assert first == second
 
 
 def test_another_seed_gives_other_data_with_the_same_ids() -> None:
-    one = {p.kind: p for p in build_patients(3, TODAY, kinds=("typical", "opioid"))}
-    two = {p.kind: p for p in build_patients(4, TODAY, kinds=("typical", "opioid"))}
+    one = {p.kind: p for p in build_patients(3, NOW, kinds=("typical", "opioid"))}
+    two = {p.kind: p for p in build_patients(4, NOW, kinds=("typical", "opioid"))}
     for kind in ("typical", "opioid"):
         assert one[kind].id == two[kind].id
         assert one[kind].bundle != two[kind].bundle
@@ -88,7 +92,86 @@ def test_another_seed_gives_other_data_with_the_same_ids() -> None:
 
 def test_unknown_kind_is_refused() -> None:
     with pytest.raises(ValueError, match="unknown patient kind"):
-        build_patients(1, TODAY, kinds=("typical", "zombie"))
+        build_patients(1, NOW, kinds=("typical", "zombie"))
+
+
+# Goal.target.dueDate is a plan for the future, not something that happened.
+PLANNED = frozenset({"dueDate"})
+# Year-month and longer (a bare year cannot be told from a code such as RxNorm 5640).
+FHIR_DATE = re.compile(r"^\d{4}-\d{2}((-\d{2}(T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2}))?)?)$")
+MORNING = datetime(2026, 11, 23, 6, 0, tzinfo=UTC)
+
+
+def dated_values(node: object, path: str) -> list[tuple[str, str]]:
+    """Every date, dateTime and instant in a resource with its path, planned dates left out."""
+    if isinstance(node, dict):
+        return [
+            found
+            for key, value in node.items()
+            if key not in PLANNED
+            for found in dated_values(value, f"{path}.{key}")
+        ]
+    if isinstance(node, list):
+        return [found for item in node for found in dated_values(item, path)]
+    if isinstance(node, str) and FHIR_DATE.match(node):
+        return [(path, node)]
+    return []
+
+
+def is_after(value: str, now: datetime) -> bool:
+    """Whether a FHIR date/dateTime lies after `now`, at its own precision."""
+    if "T" in value:
+        return datetime.fromisoformat(value.replace("Z", "+00:00")) > now
+    return value > now.date().isoformat()[: len(value)]
+
+
+@pytest.mark.parametrize(
+    "now",
+    [
+        datetime(2026, 11, 23, 0, 0, tzinfo=UTC),
+        MORNING,
+        datetime(2026, 11, 23, 9, 15, tzinfo=UTC),
+        datetime(2026, 11, 23, 14, 5, tzinfo=UTC),
+        datetime(2026, 11, 23, 20, 30, tzinfo=UTC),
+        NOW,
+    ],
+    ids=lambda now: now.strftime("%H:%M"),
+)
+def test_nothing_is_dated_after_the_moment_of_building(now: datetime) -> None:
+    future = [
+        f"{r['resourceType']}/{r['id']}{path}={value}"
+        for p in build_patients(7, now)
+        for r in p.resources()
+        for path, value in dated_values(r, "")
+        if is_after(value, now)
+    ]
+    assert future == []
+
+
+def test_a_record_that_would_reach_past_now_is_built_a_day_earlier_whole() -> None:
+    morning = {p.kind: p for p in build_patients(7, MORNING)}
+    evening = {p.kind: p for p in build_patients(7, NOW)}
+    day_before = {p.kind: p for p in build_patients(7, NOW - timedelta(days=1))}
+    moved = set()
+    for kind, patient in morning.items():
+        if patient.bundle != evening[kind].bundle:
+            assert patient.bundle == day_before[kind].bundle, kind
+            moved.add(kind)
+    # The diary's 14:00 and 20:00 readings; carebundle's visit at 09:00 with its labs. Records
+    # ending days ago (sparse, empty, ahrq) stay where they are.
+    assert {"heavy", "no-chronic-pain"} <= moved
+    assert not moved & {"sparse", "empty", "ahrq"}
+    ids = [e["fullUrl"] for e in morning["heavy"].bundle["entry"]]
+    assert ids == [e["fullUrl"] for e in evening["heavy"].bundle["entry"]]  # same ids, same count
+    diary = [r for r in morning["heavy"].resources() if codes(r.get("code")) == ["72514-3"]]
+    newest = max(datetime.fromisoformat(r["effectiveDateTime"]) for r in diary)
+    assert newest.date() == TODAY - timedelta(days=1)
+    assert newest.hour == 20
+
+
+def test_now_must_carry_a_time_zone() -> None:
+    with pytest.raises(ValueError, match="timezone-aware"):
+        build_patients(1, datetime(2026, 11, 23, 9, 0))
 
 
 def test_every_resource_parses_with_fhir_r4b(patients: dict[str, SeedPatient]) -> None:
@@ -276,3 +359,16 @@ def test_ahrq_source_is_copied_unmodified_with_its_license() -> None:
     digest = hashlib.sha256(data.joinpath("brenda_jackson.json").read_bytes()).hexdigest()
     assert digest == AHRQ_SHA256
     assert "Apache License" in data.joinpath("LICENSE-Apache-2.0.txt").read_text("utf-8")
+
+
+@pytest.mark.integration
+def test_the_stack_seeds_nothing_after_its_start(sekmet_stack: Stack) -> None:
+    # The heavy diary has readings every day at 08:00, 14:00 and 20:00, today's among them
+    # unless its day is not over: the backend holds none after now.
+    now = datetime.fromtimestamp(sekmet_stack.ehr_clock(), UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    url = f"{sekmet_stack.backend_url}/Observation"
+    heavy = {"subject": "Patient/ff-heavy", "_summary": "count"}
+    later = requests.get(url, params={**heavy, "date": f"gt{now}"}, timeout=30).json()
+    earlier = requests.get(url, params={**heavy, "date": f"le{now}"}, timeout=30).json()
+    assert later["total"] == 0
+    assert earlier["total"] > 2000
