@@ -7,6 +7,8 @@ from authlib.oauth2 import OAuth2Error
 from flask import Blueprint, Response, jsonify, render_template, request
 from werkzeug.wrappers import Response as BaseResponse
 
+from sandbox.ehr.faults import Outcome
+from sandbox.ehr.injection import faults_for, inject
 from sandbox.ehr.oauth import Site, SiteServer
 from sandbox.ehr.runtime import runtime, site_or_404
 from sandbox.ehr.state import EhrUser, Launch
@@ -142,8 +144,36 @@ def _user(launch: Launch | None, patient: str | None, practitioner: str | None) 
 def token(profile: str) -> BaseResponse:
     """The token endpoint (authorization_code, refresh_token, client_credentials)."""
     _site, server = site_or_404(profile)
+    fault = inject(faults_for(_token_user()), "token", _token_fault)
+    if fault is not None:
+        return fault
     response: BaseResponse = server.create_token_response()
     return response
+
+
+def _token_user() -> EhrUser | None:
+    """Whose grant a token request redeems (its launch may carry its own faults)."""
+    state = runtime().state
+    grant_type = request.form.get("grant_type")
+    if grant_type == "authorization_code":
+        code = state.code(request.form.get("code", ""))
+        return code.user if code is not None else None
+    if grant_type == "refresh_token":
+        refresh = state.token(request.form.get("refresh_token", ""), "refresh_token")
+        return refresh.user if refresh is not None else None
+    return None
+
+
+def _token_fault(
+    status: int, decision: Outcome, message: str, headers: dict[str, str] | None
+) -> Response:
+    """An injected token endpoint failure as an OAuth error body (RFC 6749 5.2 shape)."""
+    error = "temporarily_unavailable" if status in (429, 503) else "server_error"
+    body = jsonify({"error": error, "error_description": message})
+    body.status_code = status
+    body.headers.update(headers or {})
+    body.headers["Cache-Control"] = "no-store"
+    return body
 
 
 @bp.post("/<profile>/auth/introspect")

@@ -1,10 +1,10 @@
-"""Fault injection for FHIR requests: latency, 5xx, 429 with Retry-After, timeouts, drops."""
+"""Fault injection on FHIR or token requests: latency, 5xx, 429, timeouts, dropped connections."""
 
 from __future__ import annotations
 
 import enum
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, fields, replace
 from types import MappingProxyType
 
 
@@ -22,10 +22,16 @@ class Outcome(enum.Enum):
     DROP = "drop"
 
 
+# What a fault setting hits: the FHIR API (default) or the OAuth token endpoint (code exchange,
+# refresh and client_credentials).
+TARGETS = ("fhir", "token")
+
+
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Faults:
     """Fault settings; rates are probabilities in [0, 1] drawn per request in this order."""
 
+    target: str = "fhir"
     latency_ms: int = 0
     error_rate: float = 0.0
     error_status: int = 503
@@ -37,8 +43,12 @@ class Faults:
 
     @property
     def active(self) -> bool:
-        """Whether any fault is switched on."""
-        return self != Faults()
+        """Whether any fault is switched on (whatever its target)."""
+        return replace(self, target="fhir") != Faults()
+
+    def applies_to(self, target: str) -> bool:
+        """Whether these faults act on requests to `target` ("fhir" or "token")."""
+        return self.active and self.target == target
 
     def to_dict(self) -> dict[str, object]:
         """The settings as JSON."""
@@ -76,6 +86,11 @@ def parse_faults(data: Mapping[str, object], *, base: Faults | None = None) -> F
     """Build Faults from JSON or query values; raises FaultError on an unknown or bad field."""
     values: dict[str, object] = (base or Faults()).to_dict()
     for key, raw in data.items():
+        if key == "target":
+            if raw not in TARGETS:
+                raise FaultError(f"target must be one of {', '.join(TARGETS)} (default fhir)")
+            values[key] = raw
+            continue
         kind = _NUMBERS.get(key)
         if kind is None:
             raise FaultError(f"unknown fault setting {key!r}")
@@ -93,4 +108,4 @@ def parse_faults(data: Mapping[str, object], *, base: Faults | None = None) -> F
     return Faults(**values)  # type: ignore[arg-type]
 
 
-FAULT_QUERY_KEYS = tuple(_NUMBERS)
+FAULT_QUERY_KEYS = ("target", *_NUMBERS)

@@ -177,7 +177,7 @@ def _loopback_only() -> None:
 
 @bp.route("/sandbox/faults", methods=["GET", "POST", "PUT", "DELETE"])
 def faults() -> BaseResponse | tuple[Response, int]:
-    """Faults on every FHIR request (launches with their own faults keep theirs). Loopback only."""
+    """Faults on every FHIR or token request (a launch with its own keeps them). Loopback only."""
     _loopback_only()
     state = runtime().state
     if request.method == "DELETE":

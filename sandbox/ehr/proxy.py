@@ -2,10 +2,7 @@
 
 from __future__ import annotations
 
-import contextlib
 import json
-import socket
-import time
 from typing import Any
 from urllib.parse import parse_qsl
 
@@ -22,7 +19,8 @@ from sandbox.ehr.enforce import (
     patient_of,
     without_foreign,
 )
-from sandbox.ehr.faults import Faults, Outcome
+from sandbox.ehr.faults import Outcome
+from sandbox.ehr.injection import faults_for, inject
 from sandbox.ehr.metadata import adjust_capabilities, strip_elements
 from sandbox.ehr.oauth import Site
 from sandbox.ehr.runtime import runtime, site_or_404
@@ -83,8 +81,7 @@ def fhir(profile: str, path: str) -> BaseResponse:
     token = _bearer_token(site)
     if isinstance(token, Response):
         return token
-    faults = _faults_for(token)
-    fault = _inject(faults)
+    fault = inject(faults_for(token.user), "fhir", _fault_answer)
     if fault is not None:
         return fault
     grant = Grant.parse(token.scope)
@@ -139,41 +136,12 @@ def _bearer_token(site: Site) -> TokenRecord | Response:
     return record
 
 
-def _faults_for(token: TokenRecord) -> Faults:
-    rt = runtime()
-    launch = rt.state.launch(token.user.launch_id) if token.user.launch_id else None
-    if launch is not None and launch.faults is not None:
-        return launch.faults
-    return rt.state.faults
-
-
-def _inject(faults: Faults) -> Response | None:
-    """Apply the configured faults to this request."""
-    if not faults.active:
-        return None
-    if faults.latency_ms:
-        time.sleep(faults.latency_ms / 1000)
-    decision = faults.decide(runtime().state.roll)
-    if decision is Outcome.SERVER_ERROR:
-        return outcome(faults.error_status, "transient", "Injected server error")
-    if decision is Outcome.THROTTLE:
-        headers = {"Retry-After": str(faults.retry_after)}
-        return outcome(429, "throttled", "Too many requests (injected)", headers)
-    if decision is Outcome.TIMEOUT:
-        time.sleep(faults.timeout_seconds)
-        _drop_connection()
-    if decision is Outcome.DROP:
-        _drop_connection()
-    return None
-
-
-def _drop_connection() -> None:
-    """Close the client's socket without an answer; werkzeug treats it as a dropped client."""
-    conn = request.environ.get("werkzeug.socket")
-    if isinstance(conn, socket.socket):
-        with contextlib.suppress(OSError):
-            conn.shutdown(socket.SHUT_RDWR)
-    raise ConnectionResetError("connection dropped by fault injection")
+def _fault_answer(
+    status: int, decision: Outcome, message: str, headers: dict[str, str] | None
+) -> Response:
+    """An injected FHIR error as an OperationOutcome."""
+    code = "throttled" if decision is Outcome.THROTTLE else "transient"
+    return outcome(status, code, message, headers)
 
 
 def _json_body() -> dict[str, Any] | None:

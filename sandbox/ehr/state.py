@@ -198,7 +198,7 @@ class EhrState:
 
     @property
     def faults(self) -> Faults:
-        """The faults applied to every FHIR request."""
+        """The faults applied to every FHIR or token request (their target says which)."""
         with self._lock:
             return self._faults
 
