@@ -17,15 +17,16 @@ from smartapp.gateway.errors import FhirError, FhirUnavailable
 from smartapp.keys import new_key, usable_key
 from smartapp.services import services
 from smartapp.store.drafts import DraftConflict, DraftTooLarge
-from smartapp.views import edits, ehr
+from smartapp.views import edits, ehr, refusal
 from smartapp.views.pages import bp, page_frame
-from smartapp.views.words import error_words, strategy_words
+from smartapp.views.words import error_words, said, strategy_words
 from smartapp.web import LaunchSession, current_launch, launched_view
 
 GATE_SUMMARY = (
     "Not saved: the confidence is below 7 — make the plan smaller or easier, or record why "
     "you go ahead"
 )
+REFUSED_SUMMARY = "Not saved: the EHR did not accept what is marked below"
 OVERRIDE_REQUIRED = (
     "Required when the confidence is below 7: record why you go ahead with this plan, or make "
     "the plan smaller or easier and ask again."
@@ -194,6 +195,9 @@ def _save(
             notice_error=True,
             draft_status=kept,
         )
+    answer = result.to_dict()
+    if refusal.refused_content(answer):
+        return _refused(launch, fields, plan_key, answer, draft_status=kept)
     if result.failed and not result.written:
         why = "; ".join(f"{f.resource_type}: {f.message}" for f in result.failed)
         words = f"Not saved: the EHR took nothing ({why}). Every field is kept; press Save again."
@@ -212,6 +216,36 @@ def _save(
         ehr.pages().drafts.clear(*_draft_key(launch))
     target = url_for("pages.saved", launch_id=launch.launch_id, plan_key=plan_key)
     return redirect(target, code=303)
+
+
+def _refused(
+    launch: LaunchSession,
+    fields: dict[str, str],
+    plan_key: str,
+    answer: Mapping[str, object],
+    *,
+    draft_status: str,
+) -> tuple[str, int]:
+    """The form again, each of the EHR's issues beside the goal, step or field it concerns."""
+    errors, unplaced = refusal.on_form(answer, fields)
+    words = f"Not saved: the EHR did not accept the data.{said(unplaced)}"
+    if errors:
+        words += " What it said about a goal, a step or a field is shown beside it."
+    if answer.get("compensated"):
+        words += (" The goals it had already taken were withdrawn again, so the chart holds no "
+                  "half plan.")
+    words += " Check the plan, then press Save again. Every field is kept here and in the draft."
+    return _render(
+        launch,
+        fields,
+        plan_key,
+        status=502,
+        errors=errors,
+        summary=REFUSED_SUMMARY if errors else None,
+        notice=words,
+        notice_error=True,
+        draft_status=draft_status,
+    )
 
 
 @bp.post("/l/<launch_id>/plan/check")

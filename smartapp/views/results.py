@@ -10,7 +10,7 @@ from werkzeug.wrappers import Response as BaseResponse
 from rehab.plan import ActionPlan
 from smartapp.gateway.errors import FhirError
 from smartapp.handout import DAYS, build_handout, handout_pdf
-from smartapp.views import ehr
+from smartapp.views import ehr, refusal
 from smartapp.views.outcome import save_outcome, shown_warnings, step_words, written_rows
 from smartapp.views.pages import Page, bp, page_frame
 from smartapp.views.saved import SavedPlan
@@ -29,7 +29,12 @@ def _recall(launch_id: str, plan_key: str) -> tuple[SavedPlan, ActionPlan]:
 def _saved_page(
     page: Page, plan: ActionPlan, result: dict[str, object], plan_key: str, **extra: str
 ) -> str:
-    """The saved page: a heading that matches what landed, each record named, the handout."""
+    """The saved page: a heading that matches what landed, each record named, the handout.
+
+    What the EHR said about a goal or a step is shown with that goal; the rest under what did
+    not save.
+    """
+    said_by_goal, said_rest = refusal.by_goal(result)
     return render_template(
         "pages/saved.html",
         page=page,
@@ -40,6 +45,8 @@ def _saved_page(
         warnings=shown_warnings(result),
         rows=written_rows(result, plan),
         step_words=step_words,
+        said_by_goal=said_by_goal,
+        said_rest=said_rest,
         **extra,
     )
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 from smartapp.gateway.errors import (
     FhirAuthError,
     FhirConflict,
@@ -66,13 +68,22 @@ def strategy_words(strategy: str, *, done: bool = False) -> str:
     return table.get(strategy, f"Saved with the {strategy} strategy.")
 
 
-def ehr_said(exc: FhirError, *, most: int = 3, length: int = 200) -> str:
-    """The EHR's own words for a refusal (OperationOutcome issue texts), shortened.
+MOST_SAID = 3  # issue texts shown in one place
+SAID_LENGTH = 200  # characters of one issue text
+
+
+def said(texts: Iterable[str], *, most: int = MOST_SAID, length: int = SAID_LENGTH) -> str:
+    """Issue texts of the EHR, shortened: ` It said: a; b.` ('' without any).
 
     Shown to the clinician only (templates escape them; smart.md 81); never logged.
     """
-    texts = [issue.text[:length] for issue in exc.issues if issue.text][:most]
-    return f" It said: {'; '.join(texts)}." if texts else ""
+    kept = [text[:length] for text in texts if text][:most]
+    return f" It said: {'; '.join(kept)}." if kept else ""
+
+
+def ehr_said(exc: FhirError, *, most: int = MOST_SAID, length: int = SAID_LENGTH) -> str:
+    """The EHR's own words for a refusal (OperationOutcome issue texts), shortened."""
+    return said((issue.text for issue in exc.issues), most=most, length=length)
 
 
 def error_words(exc: FhirError) -> str:

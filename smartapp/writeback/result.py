@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from smartapp.gateway.capabilities import Strategy
+from smartapp.writeback.placement import PlacedIssue
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -32,15 +33,29 @@ class Written:
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Failed:
-    """One resource that did not land, with words for the clinician."""
+    """One resource that did not land, with words for the clinician.
+
+    `issues` are the EHR's OperationOutcome issues, placed in the plan by `save_plan` where that
+    can be known. `sent` is what the refused request wrote, in order (a transaction's entries,
+    or the one resource of a create), and `refused` the index in it of the resource refused when
+    known; both stay in memory for the placement and never reach the API's JSON.
+    """
 
     resource_type: str
     message: str
     status: int
+    issues: tuple[PlacedIssue, ...] = ()
+    sent: tuple[Mapping[str, Any], ...] = field(default=(), compare=False, repr=False)
+    refused: int | None = field(default=None, compare=False, repr=False)
 
     def to_dict(self) -> dict[str, object]:
         """JSON form of the API answer."""
-        return {"resourceType": self.resource_type, "message": self.message, "status": self.status}
+        return {
+            "resourceType": self.resource_type,
+            "message": self.message,
+            "status": self.status,
+            "issues": [issue.to_dict() for issue in self.issues],
+        }
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from dataclasses import replace
 from datetime import date, datetime
 from typing import Any, Literal
 
@@ -17,6 +18,7 @@ from smartapp.gateway.client import FhirClient
 from smartapp.gateway.errors import FhirError
 from smartapp.handout import build_handout, handout_pdf
 from smartapp.writeback.bundle import Entry, bundle_entries
+from smartapp.writeback.placement import place_issues, unplaced
 from smartapp.writeback.result import (
     Failed,
     SaveResult,
@@ -92,7 +94,7 @@ def save_plan(
         unknown = status is not None and (status in (0, 429) or status >= 500)
         refused = status in (400, 405, 501)
         if not unknown and not refused:
-            return _add_warnings(result, warnings)
+            return placed(_add_warnings(result, warnings), plan)
         if refused:
             # A transaction is all or nothing: refused as a whole (e.g. Medplum's limit of 8
             # entries with conditional creates), nothing was written, so record by record.
@@ -114,8 +116,21 @@ def save_plan(
                             conditional_create=write_plan.conditional_create, hook=hook),
             warnings,
         )
+    result = placed(result, plan)
     return _with_provenance(client, result, write_plan, author=author, recorded=recorded,
                             hook=hook, on_behalf_of=on_behalf_of)
+
+
+def placed(result: SaveResult, plan: ActionPlan) -> SaveResult:
+    """`result` with each refusal's issues placed on the plan's goals, steps and fields."""
+    if not any(f.issues for f in result.failed):
+        return result
+    failed = tuple(
+        replace(f, issues=place_issues([i.issue for i in f.issues], f.sent, plan,
+                                       refused=f.refused))
+        for f in result.failed
+    )
+    return replace(result, failed=failed)
 
 
 def if_none_exist_for(resource: Mapping[str, Any]) -> str | None:
@@ -135,7 +150,8 @@ def _save_note(client: FhirClient, entry: Entry, *, write_plan: WritePlan,
     except FhirError as exc:
         hook(WriteEvent(action="create:DocumentReference", accepted=False,
                         detail=f"HTTP {exc.status} {type(exc).__name__}"))
-        failed = Failed(resource_type="DocumentReference", message=exc.message, status=exc.status)
+        failed = Failed(resource_type="DocumentReference", message=exc.message, status=exc.status,
+                        issues=unplaced(exc))
         return SaveResult(strategy=Strategy.NOTE, written=(), failed=(failed,),
                           round_trips=client.requests_sent - before)
     hook(WriteEvent(action="create:DocumentReference", accepted=True,

@@ -10,6 +10,7 @@ from smartapp.gateway.capabilities import Strategy
 from smartapp.gateway.client import FhirClient
 from smartapp.gateway.errors import FhirError, FhirInvalid, FhirUnavailable
 from smartapp.writeback.bundle import Entry, rewrite_references, unresolved_urns
+from smartapp.writeback.placement import unplaced
 from smartapp.writeback.result import (
     Failed,
     SaveResult,
@@ -49,7 +50,8 @@ def save_sequential(
             hook(WriteEvent(action=f"create:{entry.resource_type}", accepted=False,
                             detail=f"HTTP {exc.status} {type(exc).__name__}"))
             failed = Failed(resource_type=entry.resource_type, status=exc.status,
-                            message=exc.message)
+                            message=exc.message, issues=unplaced(exc), sent=(resource,),
+                            refused=0)
             return _stop(client, strategy, written, failed, hook, trips_before)
         hook(WriteEvent(action=f"create:{entry.resource_type}", accepted=True,
                         resources=(item.reference,),

@@ -8,6 +8,7 @@ from typing import Any
 from smartapp.gateway.capabilities import Strategy
 from smartapp.gateway.client import FhirClient
 from smartapp.gateway.errors import FhirError
+from smartapp.writeback.placement import unplaced
 from smartapp.writeback.result import (
     Failed,
     SaveResult,
@@ -36,7 +37,9 @@ def save_transaction(
         answer = client.send("POST", "", json=bundle, retry_safe=repeat_safe)
     except FhirError as exc:
         hook(WriteEvent(action="save-plan:transaction", accepted=False, detail=_detail(exc)))
-        failed = Failed(resource_type="Bundle", message=exc.message, status=exc.status)
+        sent = tuple((e.get("resource") or {}) for e in entries)
+        failed = Failed(resource_type="Bundle", message=exc.message, status=exc.status,
+                        issues=unplaced(exc), sent=sent)
         return SaveResult(strategy=Strategy.TRANSACTION, written=(), failed=(failed,),
                           round_trips=1)
     written = written_from_transaction_response(answer.json or {})

@@ -1,0 +1,146 @@
+"""An EHR's refusal beside what it concerns: the placed OperationOutcome issues on the pages.
+
+`save_plan` places each issue of a refused write on the plan (`failed[].issues[].where`, in plan
+indices: `goals[1].steps[0].what`). Here those places become the form's field names (the form may
+hold blank goals and steps the plan leaves out, so its indices can differ) for the set-goals page,
+and goal numbers for the saved page. An issue that cannot be placed stays in the top message.
+The texts are the EHR's own words: the templates escape them, and they are never logged.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+
+from smartapp import forms
+from smartapp.views.words import MOST_SAID, SAID_LENGTH
+
+# Statuses of a refusal about the content: checking the plan can help (FHIR R4 http.html).
+CONTENT_REFUSED = (400, 422)
+# Goal fields the form shows (the key and start date ride along hidden).
+_GOAL_FIELDS = tuple(k for k in forms.GOAL_KEYS if k not in ("key", "start"))
+_GOAL_TEXT = tuple(k for k in forms.GOAL_KEYS if k not in ("key", "domain", "start", "due"))
+_STEP_TEXT = ("what", "how_much", "when")
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Said:
+    """One issue of the EHR: its words and its place in the plan (None: not known)."""
+
+    text: str
+    where: Mapping[str, object] | None
+
+    @property
+    def words(self) -> str:
+        """The issue as a sentence for the page, shortened."""
+        text = self.text[:SAID_LENGTH].strip()
+        if not text:
+            return "The EHR did not accept this."
+        return f"The EHR said: {text}" + ("" if text.endswith((".", "!", "?", ")")) else ".")
+
+
+def _items(data: Mapping[str, object], key: str) -> list[Mapping[str, object]]:
+    found = data.get(key)
+    return [i for i in found if isinstance(i, Mapping)] if isinstance(found, list) else []
+
+
+def issues_of(result: Mapping[str, object]) -> tuple[Said, ...]:
+    """Every issue of the save's failures (`SaveResult.to_dict()`), in order."""
+    found = []
+    for failed in _items(result, "failed"):
+        for issue in _items(failed, "issues"):
+            where = issue.get("where")
+            found.append(Said(text=str(issue.get("text") or ""),
+                              where=where if isinstance(where, Mapping) else None))
+    return tuple(found)
+
+
+def refused_content(result: Mapping[str, object]) -> bool:
+    """True when the EHR refused the plan's content and none of the plan is in the chart.
+
+    A Provenance alone (recording that the goals written first were withdrawn again) is not
+    the plan: the clinician goes back to the form to fix what the EHR named.
+    """
+    failed = _items(result, "failed")
+    landed = [w for w in _items(result, "written") if w.get("resourceType") != "Provenance"]
+    return bool(failed) and not landed and any(
+        f.get("status") in CONTENT_REFUSED for f in failed
+    )
+
+
+def _int(value: object) -> int | None:
+    return value if isinstance(value, int) and not isinstance(value, bool) else None
+
+
+def _filled(fields: Mapping[str, str], prefix: str, keys: Sequence[str]) -> bool:
+    return any(fields.get(prefix + key, "").strip() for key in keys)
+
+
+def form_name(where: Mapping[str, object], fields: Mapping[str, str]) -> str | None:
+    """The form's name for a place in the plan: a field, or a goal or step block (`goals[2]`).
+
+    The plan leaves out the goals and steps the form holds blank, so its n-th goal is the
+    form's n-th goal with text (the same rule as `forms.fields_to_dict`).
+    """
+    goal, step, field = _int(where.get("goal")), _int(where.get("step")), where.get("field")
+    if goal is None:
+        return field if isinstance(field, str) and field in forms.PLAN_KEYS else None
+    slots = [s for s in forms.slots(fields) if _filled(fields, f"goals[{s.index}].", _GOAL_TEXT)]
+    if goal >= len(slots):
+        return None
+    slot = slots[goal]
+    name = f"goals[{slot.index}]"
+    if step is None:
+        return f"{name}.{field}" if field in _GOAL_FIELDS else name
+    steps = [s for s in slot.steps if _filled(fields, f"{name}.steps[{s}].", _STEP_TEXT)]
+    if step >= len(steps):
+        return name
+    name = f"{name}.steps[{steps[step]}]"
+    return f"{name}.{field}" if field in forms.STEP_KEYS else name
+
+
+def on_form(
+    result: Mapping[str, object], fields: Mapping[str, str], *, most: int = MOST_SAID
+) -> tuple[dict[str, tuple[str, ...]], tuple[str, ...]]:
+    """The issues by form name (at most `most` a place), and the texts no place holds."""
+    placed: dict[str, list[str]] = {}
+    unplaced: list[str] = []
+    for said in issues_of(result):
+        name = form_name(said.where, fields) if said.where else None
+        if name is None:
+            if said.text:
+                unplaced.append(said.text)
+            continue
+        messages = placed.setdefault(name, [])
+        if len(messages) < most and said.words not in messages:
+            messages.append(said.words)
+    return {name: tuple(m) for name, m in placed.items()}, tuple(unplaced)
+
+
+def _label(where: Mapping[str, object]) -> str:
+    step, field = _int(where.get("step")), where.get("field")
+    label = forms.LABELS.get(field, "") if isinstance(field, str) else ""
+    if step is not None:
+        return f"Step {step + 1}" + (f", {label.lower()}" if label else "")
+    return label
+
+
+def by_goal(
+    result: Mapping[str, object], *, most: int = MOST_SAID
+) -> tuple[dict[int, tuple[str, ...]], tuple[str, ...]]:
+    """For the saved page: the issues by plan goal index (named by step and field), and the
+    issues of the plan as a whole or of no known place (named by field where known)."""
+    goals: dict[int, list[str]] = {}
+    rest: list[str] = []
+    for said in issues_of(result):
+        where = said.where or {}
+        goal = _int(where.get("goal"))
+        label = _label(where)
+        words = f"{label}: {said.words}" if label else said.words
+        if goal is None:
+            rest.append(words)
+            continue
+        messages = goals.setdefault(goal, [])
+        if len(messages) < most and words not in messages:
+            messages.append(words)
+    return {g: tuple(m) for g, m in goals.items()}, tuple(rest[: most * 2])
