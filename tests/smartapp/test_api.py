@@ -13,7 +13,7 @@ from flask.testing import FlaskClient
 
 from smartapp import create_app
 from smartapp.store.drafts import idempotency
-from tests.rehab.factories import make_plan_dict, make_review_dict
+from tests.rehab.factories import make_goal_dict, make_plan_dict, make_review_dict
 
 from .conftest import https_client, run_launch
 from .fake_ehr import APP, ISS, FakeEhr, tenants_toml
@@ -271,6 +271,25 @@ def test_a_failed_save_releases_the_key_so_a_retry_runs(
     wire.add_callback(responses.POST, f"{ISS}/", callback=transaction_answer)
     second = client.post(f"{launched}/plans", json=make_plan_dict(), headers=headers)
     assert second.status_code == 201
+
+
+def test_a_refused_save_says_where_in_the_plan_each_issue_belongs(
+    client: FlaskClient, launched: str, wire: responses.RequestsMock
+) -> None:
+    # smart.md 81: the EHR's issues, each placed by its expression on the goal and field
+    plan = make_plan_dict(goals=[make_goal_dict(), make_goal_dict(key="lunch", gas=None)])
+    wire.add(responses.POST, f"{ISS}/", status=422,
+             json={"resourceType": "OperationOutcome", "issue": [
+                 {"severity": "error", "code": "invalid", "diagnostics": "due too far",
+                  "expression": ["Bundle.entry[1].resource.target[0].dueDate"]},
+                 {"severity": "error", "code": "invalid", "diagnostics": "no idea"}]})
+    answer = client.post(f"{launched}/plans", json=plan, headers=csrf(client, launched))
+    assert answer.status_code == 502
+    failed = answer.get_json()["failed"]
+    assert [(i["text"], i["where"]) for i in failed[0]["issues"]] == [
+        ("due too far", {"path": "goals[1].due", "goal": 1, "step": None, "field": "due"}),
+        ("no idea", None),
+    ]
 
 
 def test_a_draft_comes_back_on_the_next_launch(
