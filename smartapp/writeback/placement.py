@@ -124,8 +124,8 @@ def place_issues(
 
     `sent` is what the refused request wrote, in order: a transaction's entries (so
     `Bundle.entry[i]` is `sent[i]`), or the one resource of a create. `refused` is the index in
-    `sent` of the resource the EHR refused when known (a create): issues without an expression,
-    or with a path of that resource's type, belong to it.
+    `sent` of the resource the EHR refused when known (a create): a path of its type, or inside
+    it, names its field; an issue whose path says nothing more still belongs to its goal or step.
     """
     return tuple(
         PlacedIssue(issue=issue, where=_place(issue, sent, plan, refused)) for issue in issues
@@ -146,8 +146,8 @@ def _place(
         where = where_in(resource, rest, plan)
         if where is not None:
             return where
-    if not issue.expression and refused is not None and 0 <= refused < len(sent):
-        return where_in(sent[refused], (), plan)
+    if refused is not None and 0 <= refused < len(sent):
+        return where_in(sent[refused], (), plan)  # the create refused: at least its goal or step
     return None
 
 

@@ -133,11 +133,12 @@ def test_a_sequential_create_places_its_issues_on_the_resource_it_created() -> N
     placed = place_issues(
         [issue("Goal.target.0.dueDate"),  # sekmet's own spelling of the path
          issue("Goal.description.text"),
-         issue()],  # no expression at all: the resource being created
+         issue(),  # no expression at all: the resource being created
+         issue("Line 1, Col 9")],  # not a path: still the resource being created
         (lunch_goal,), plan, refused=0,
     )
     assert [p.where.path if p.where else None for p in placed] == [
-        "goals[1].due", "goals[1].description", "goals[1]"
+        "goals[1].due", "goals[1].description", "goals[1]", "goals[1]"
     ]
 
 
