@@ -12,8 +12,11 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
+from rehab.review import GoalReview
 from smartapp import forms
-from smartapp.views.words import MOST_SAID, SAID_LENGTH
+from smartapp.gateway.errors import FhirError
+from smartapp.views.words import MOST_SAID, SAID_LENGTH, error_words, said
+from smartapp.writeback.placement import place_review_issues
 
 # Statuses of a refusal about the content: checking the plan can help (FHIR R4 http.html).
 CONTENT_REFUSED = (400, 422)
@@ -105,15 +108,15 @@ def on_form(
     """The issues by form name (at most `most` a place), and the texts no place holds."""
     placed: dict[str, list[str]] = {}
     unplaced: list[str] = []
-    for said in issues_of(result):
-        name = form_name(said.where, fields) if said.where else None
+    for one in issues_of(result):
+        name = form_name(one.where, fields) if one.where else None
         if name is None:
-            if said.text:
-                unplaced.append(said.text)
+            if one.text:
+                unplaced.append(one.text)
             continue
         messages = placed.setdefault(name, [])
-        if len(messages) < most and said.words not in messages:
-            messages.append(said.words)
+        if len(messages) < most and one.words not in messages:
+            messages.append(one.words)
     return {name: tuple(m) for name, m in placed.items()}, tuple(unplaced)
 
 
@@ -132,11 +135,11 @@ def by_goal(
     issues of the plan as a whole or of no known place (named by field where known)."""
     goals: dict[int, list[str]] = {}
     rest: list[str] = []
-    for said in issues_of(result):
-        where = said.where or {}
+    for one in issues_of(result):
+        where = one.where or {}
         goal = _int(where.get("goal"))
         label = _label(where)
-        words = f"{label}: {said.words}" if label else said.words
+        words = f"{label}: {one.words}" if label else one.words
         if goal is None:
             rest.append(words)
             continue
@@ -144,3 +147,27 @@ def by_goal(
         if len(messages) < most and words not in messages:
             messages.append(words)
     return {g: tuple(m) for g, m in goals.items()}, tuple(rest[: most * 2])
+
+
+def on_review(exc: FhirError, review: GoalReview) -> tuple[dict[str, tuple[str, ...]], str]:
+    """A refused review: the EHR's issues by review field, and the words at the top."""
+    if exc.status not in CONTENT_REFUSED or not exc.issues:
+        return {}, f"Not saved: {error_words(exc)}"
+    placed = place_review_issues(exc.issues, request_path=exc.path,
+                                 gas=review.gas_score is not None, peg=review.peg is not None)
+    errors: dict[str, list[str]] = {}
+    unplaced: list[str] = []
+    for item in placed:
+        said_one = Said(text=item.issue.text, where=None)
+        field = item.where.field if item.where else None
+        if field is None:
+            unplaced.append(item.issue.text)
+            continue
+        messages = errors.setdefault(field, [])
+        if len(messages) < MOST_SAID and said_one.words not in messages:
+            messages.append(said_one.words)
+    words = f"Not saved: the EHR did not accept the review.{said(unplaced)}"
+    if errors:
+        words += " What it said about a field is shown beside it."
+    words += " Check the review, then press Save again; what you entered is kept."
+    return {f: tuple(m) for f, m in errors.items()}, words

@@ -23,7 +23,7 @@ from smartapp.gateway.errors import FhirError
 from smartapp.keys import review_key
 from smartapp.views import ehr
 from smartapp.views.pages import bp, page_frame
-from smartapp.views.words import error_words
+from smartapp.views.refusal import on_review
 from smartapp.web import LaunchSession, current_launch, launched_view
 from smartapp.writeback.review import Conflict, ReviewResult
 
@@ -157,7 +157,9 @@ def review_post(launch_id: str, goal_id: str) -> tuple[str, int] | BaseResponse:
             review_key=review_key(goal_id, values.get("base_version") or None, answer),
         )
     except FhirError as exc:
-        return _render(launch, goal_id, values, status=502, notice=f"Not saved: {error_words(exc)}")
+        # The EHR's words beside the field they concern where its OperationOutcome says.
+        errors, words = on_review(exc, answer)
+        return _render(launch, goal_id, values, status=502, errors=errors, notice=words)
     if isinstance(result, Conflict):
         return _render(launch, goal_id, values, status=409, conflict=result)
     if not result.complete:

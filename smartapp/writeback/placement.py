@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from fhir_mappers import extensions as x
-from fhir_mappers.codes import PCO_GAS_EXTENSION
+from fhir_mappers.codes import PCO_GAS_EXTENSION, code_lists
 from fhir_mappers.identifiers import parse_plan_item
 from rehab.measures import GAS_ANSWERS
 from rehab.plan import ActionPlan
@@ -324,3 +324,57 @@ def _careplan_place(
 def unplaced(exc: FhirError) -> tuple[PlacedIssue, ...]:
     """The issues of a refusal, not yet placed (`place_issues` does, once the plan is known)."""
     return tuple(PlacedIssue(issue=issue) for issue in exc.issues)
+
+
+# A goal review's form fields by the Goal element the review updates.
+_REVIEW_GOAL_FIELDS = {
+    "achievementStatus": "achievement_status",
+    "lifecycleStatus": "decision",
+    "note": "note",
+}
+
+
+def place_review_issues(
+    issues: Sequence[OutcomeIssue], *, request_path: str, gas: bool, peg: bool
+) -> tuple[PlacedIssue, ...]:
+    """A refused review write's issues on the review's fields (`Where.field`, no goal index).
+
+    `request_path` is the refused request's (`.../Goal/<id>` for the goal update,
+    `.../Observation` for a score); `gas` and `peg` say which scores the review writes, so a
+    score path names one of them only when the other is not written or the path has PEG items.
+    """
+    parts = [p for p in request_path.split("/") if p]
+    if len(parts) >= 2 and parts[-2] == "Goal":
+        kind = "Goal"
+    elif parts[-1:] == ["Observation"]:
+        kind = "Observation"
+    else:
+        return tuple(PlacedIssue(issue=issue) for issue in issues)
+    return tuple(
+        PlacedIssue(issue=issue, where=_review_place(issue, kind, gas=gas, peg=peg))
+        for issue in issues
+    )
+
+
+def _review_place(issue: OutcomeIssue, kind: str, *, gas: bool, peg: bool) -> Where | None:
+    for expression in issue.expression:
+        steps = parse_expression(expression)
+        if not steps:
+            continue
+        if steps[0].name[:1].isupper():
+            if steps[0].name != kind:
+                continue
+            steps = steps[1:]
+        if kind == "Goal":
+            field = _REVIEW_GOAL_FIELDS.get(steps[0].name) if steps else None
+            if field is not None:
+                return Where(field=field)
+            continue
+        if steps and steps[0].name == "component":
+            items = [name for name, _code in code_lists().peg_items]
+            index = steps[0].index
+            return Where(field=f"peg.{items[index]}" if index is not None and index < len(items)
+                         else "peg")
+        if gas != peg:
+            return Where(field="gas_score" if gas else "peg")
+    return None

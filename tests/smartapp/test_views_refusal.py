@@ -18,7 +18,7 @@ from flask.testing import FlaskClient
 from fhir_mappers.plan import plan_to_transaction
 from rehab.plan import ActionPlan
 from smartapp.gateway.capabilities import Strategy
-from smartapp.gateway.errors import outcome_issues
+from smartapp.gateway.errors import FhirInvalid, outcome_issues
 from smartapp.views import ehr
 from smartapp.views.refusal import form_name, on_form
 from smartapp.web import LaunchSession
@@ -27,7 +27,7 @@ from smartapp.writeback.result import Failed, SaveResult, Written
 
 from .conftest import run_launch
 from .fake_ehr import FakeEhr
-from .test_views_pages import TODAY, FakeGateway, form_values, plan_form, post
+from .test_views_pages import TODAY, FakeGateway, csrf_of, form_values, plan_form, post
 
 
 @pytest.fixture
@@ -214,3 +214,39 @@ def test_a_place_shows_at_most_three_issues_and_no_place_keeps_the_texts() -> No
     assert errors["goals[1].due"] == tuple(f"The EHR said: problem {n}." for n in range(3))
     assert errors["goals[1].description"] == ("The EHR said: " + "y" * 200 + ".",)
     assert unplaced == ("nowhere",)
+
+
+def review_fields(client: FlaskClient, launch_id: str) -> dict[str, str]:
+    page = client.get(f"/l/{launch_id}/goals/g-pain/review").get_data(as_text=True)
+    return {"csrf_token": csrf_of(page), "base_version": "3", "gas_score": "-1",
+            "achievement_status": "improving", "peg.pain": "5", "peg.enjoyment": "6",
+            "peg.activity": "5", "note": "Walked twice", "decision": "revise"}
+
+
+@pytest.mark.parametrize(
+    ("path", "expression", "field"),
+    [
+        ("/fhir/Observation", "Observation.component[1].valueInteger", "r-peg-enjoyment"),
+        ("/fhir/Goal/g-pain", "Goal.achievementStatus", "r-achievement_status"),
+        ("/fhir/Goal/g-pain", "Goal.note[0].text", "r-note"),
+    ],
+)
+def test_a_refused_review_shows_the_ehrs_words_beside_the_field_and_keeps_the_entries(
+    client: FlaskClient, launched: str, gateway: FakeGateway, path: str, expression: str,
+    field: str,
+) -> None:
+    gateway.review_error = FhirInvalid(
+        "The EHR rejected the content", status=422, path=path,
+        outcome={"resourceType": "OperationOutcome", "issue": [
+            {"severity": "error", "code": "invalid", "diagnostics": "Not <b>allowed</b>",
+             "expression": [expression]},
+            {"severity": "error", "code": "invalid", "diagnostics": "Also this"}]})
+    response = post(client, f"/l/{launched}/goals/g-pain/review", review_fields(client, launched))
+    html = response.get_data(as_text=True)
+    assert response.status_code == 502
+    assert (f'<p class="ff-error" id="{field}-error">The EHR said: Not &lt;b&gt;allowed'
+            "&lt;/b&gt;.</p>") in html
+    assert "Not saved: the EHR did not accept the review. It said: Also this." in html
+    assert "<b>allowed" not in html
+    assert ">Walked twice</textarea>" in html
+    assert 'name="peg.enjoyment" value="6"' in html

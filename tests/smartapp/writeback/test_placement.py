@@ -14,7 +14,12 @@ from rehab.plan import ActionPlan
 from smartapp.gateway.capabilities import Strategy
 from smartapp.gateway.errors import OutcomeIssue, outcome_issues
 from smartapp.writeback import SaveResult, save_plan
-from smartapp.writeback.placement import Where, parse_expression, place_issues
+from smartapp.writeback.placement import (
+    Where,
+    parse_expression,
+    place_issues,
+    place_review_issues,
+)
 from tests.rehab.factories import make_goal, make_plan, make_step
 from tests.smartapp.gateway.fakes import BASE, make_client
 from tests.smartapp.writeback.test_save import make_write_plan
@@ -270,3 +275,31 @@ def test_a_refused_create_places_its_issues_on_the_goal_it_was_creating() -> Non
     result = save(two_goal_plan(), Strategy.SEQUENTIAL)
     assert result.failed[0].resource_type == "Goal"
     assert [i.where for i in result.failed[0].issues] == [Where(goal=1, field="description")]
+
+
+@pytest.mark.parametrize(
+    ("request_path", "expression", "gas", "peg", "field"),
+    [
+        ("/open/fhir/Goal/g1", "Goal.achievementStatus.coding[0]", True, True,
+         "achievement_status"),
+        ("/open/fhir/Goal/g1", "Goal.lifecycleStatus", True, True, "decision"),
+        ("/open/fhir/Goal/g1", "note[0].text", True, True, "note"),
+        ("/open/fhir/Goal/g1", "Goal.target[0].dueDate", True, True, None),
+        ("/open/fhir/Observation", "Observation.component[0].valueInteger", True, True,
+         "peg.pain"),
+        ("/open/fhir/Observation", "Observation.component[2].valueInteger", True, True,
+         "peg.activity"),
+        ("/open/fhir/Observation", "Observation.component[3].valueQuantity", True, True, "peg"),
+        ("/open/fhir/Observation", "Observation.valueCodeableConcept", True, False, "gas_score"),
+        ("/open/fhir/Observation", "Observation.effectiveDateTime", False, True, "peg"),
+        ("/open/fhir/Observation", "Observation.valueCodeableConcept", True, True, None),
+        ("/open/fhir/Observation", "Goal.note", True, False, None),  # not what was sent
+        ("/open/fhir/Provenance", "Provenance.target", True, True, None),
+    ],
+)
+def test_a_refused_review_write_is_placed_on_the_review_field_it_names(
+    request_path: str, expression: str, gas: bool, peg: bool, field: str | None
+) -> None:
+    [placed] = place_review_issues([issue(expression)], request_path=request_path, gas=gas,
+                                   peg=peg)
+    assert (placed.where.field if placed.where else None) == field
