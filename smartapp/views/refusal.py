@@ -9,6 +9,7 @@ The texts are the EHR's own words: the templates escape them, and they are never
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
@@ -102,10 +103,40 @@ def form_name(where: Mapping[str, object], fields: Mapping[str, str]) -> str | N
     return f"{name}.{field}" if field in forms.STEP_KEYS else name
 
 
+_FORM_NAME = re.compile(r"goals\[(\d+)\](?:\.steps\[(\d+)\])?(?:\.(.+))?")
+
+
+def place_words(name: str, fields: Mapping[str, str]) -> str:
+    """A form name as the page numbers it: `goal 2, step 1, times`, `confidence`."""
+    match = _FORM_NAME.fullmatch(name)
+    if match is None:
+        return forms.LABELS.get(name, name).lower()
+    goal, step, rest = int(match.group(1)), match.group(2), match.group(3)
+    slots = forms.slots(fields)
+    number = next((n for n, s in enumerate(slots, start=1) if s.index == goal), goal + 1)
+    words = f"goal {number}"
+    if step is not None:
+        steps = next((s.steps for s in slots if s.index == goal), ())
+        words += f", step {steps.index(int(step)) + 1 if int(step) in steps else int(step) + 1}"
+    if rest:
+        words += ", description" if rest == "description" else (
+            f", {forms.LABELS.get(rest, rest).lower()}")
+    return words
+
+
+def _refused_words(where: str, text: str) -> str:
+    text = text[:SAID_LENGTH].strip()
+    if not text:
+        return f"The EHR did not accept {where}."
+    end = "" if text.endswith((".", "!", "?", ")")) else "."
+    return f"The EHR did not accept {where}: {text}{end}"
+
+
 def on_form(
     result: Mapping[str, object], fields: Mapping[str, str], *, most: int = MOST_SAID
 ) -> tuple[dict[str, tuple[str, ...]], tuple[str, ...]]:
-    """The issues by form name (at most `most` a place), and the texts no place holds."""
+    """The issues by form name (at most `most` a place, each naming its place for the summary
+    at the top), and the texts no place holds."""
     placed: dict[str, list[str]] = {}
     unplaced: list[str] = []
     for one in issues_of(result):
@@ -115,8 +146,9 @@ def on_form(
                 unplaced.append(one.text)
             continue
         messages = placed.setdefault(name, [])
-        if len(messages) < most and one.words not in messages:
-            messages.append(one.words)
+        words = _refused_words(place_words(name, fields), one.text)
+        if len(messages) < most and words not in messages:
+            messages.append(words)
     return {name: tuple(m) for name, m in placed.items()}, tuple(unplaced)
 
 

@@ -228,9 +228,9 @@ def test_the_form_comes_back_with_sekmets_words_beside_the_refused_goals_due_dat
                  html.index('<fieldset class="ff-goal" data-goal="1"')]
     said = re.search(r'<p class="ff-error" id="f-goals-1-due-error">([^<]*)</p>', second)
     assert said is not None, second
-    assert said.group(1).startswith("The EHR said: ")
+    assert said.group(1).startswith("The EHR did not accept goal 2, due date: ")
     assert "dueDate" in said.group(1)
-    assert "The EHR said" not in first
+    assert "The EHR did not accept" not in first
     assert "Not saved: the EHR did not accept the data." in html
     assert "withdrawn again" in html
     # what the clinician typed is all there

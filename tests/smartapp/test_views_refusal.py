@@ -111,15 +111,15 @@ def test_each_issue_shows_beside_its_goal_and_field_and_the_rest_at_the_top(
     # the walking goal (plan goal 1, the form's goals[2]): its due date
     due = re.search(r'<p class="ff-error" id="f-goals-2-due-error">([^<]*)</p>', walk)
     assert due is not None
-    assert due.group(1) == ("The EHR said: Due date &lt;script&gt;alert(1)&lt;/script&gt; is too "
-                            "far ahead.")
+    assert due.group(1) == ("The EHR did not accept goal 3, due date: Due date &lt;script&gt;"
+                            "alert(1)&lt;/script&gt; is too far ahead.")
     assert 'id="f-goals-2-due" name="goals[2].due"' in walk
     assert "Due date &lt;script&gt;" not in grocery
     # the grocery goal (plan goal 0, the form's goals[1]): the goal as a whole, and its step
-    assert '<p class="ff-error" id="f-goals-1-error">The EHR said: Goal status not allowed.</p>' \
-        in grocery
-    assert ('<p class="ff-error" id="f-goals-1-steps-0-how-often-frequency-error">The EHR said: '
-            "Step frequency too high.</p>") in grocery
+    assert ('<p class="ff-error" id="f-goals-1-error">The EHR did not accept goal 2: Goal status '
+            "not allowed.</p>") in grocery
+    assert ('<p class="ff-error" id="f-goals-1-steps-0-how-often-frequency-error">The EHR did '
+            "not accept goal 2, step 1, times: Step frequency too high.</p>") in grocery
     assert "Goal status not allowed" not in walk
     # what has no place stays in the top message; the summary links to each place
     assert "Not saved: the EHR did not accept the data. It said: Something else is wrong." in html
@@ -211,8 +211,12 @@ def test_a_place_shows_at_most_three_issues_and_no_place_keeps_the_texts() -> No
         {"text": "y" * 500, "where": {"goal": 0, "step": None, "field": "description"}},
     ]}]}
     errors, unplaced = on_form(result, FIELDS)
-    assert errors["goals[1].due"] == tuple(f"The EHR said: problem {n}." for n in range(3))
-    assert errors["goals[1].description"] == ("The EHR said: " + "y" * 200 + ".",)
+    assert errors["goals[1].due"] == tuple(
+        f"The EHR did not accept goal 2, due date: problem {n}." for n in range(3)
+    )
+    assert errors["goals[1].description"] == (
+        "The EHR did not accept goal 2, description: " + "y" * 200 + ".",
+    )
     assert unplaced == ("nowhere",)
 
 
