@@ -40,6 +40,17 @@ class TokenEndpointError(LaunchError):
         self.status = status
 
 
+class TokenEndpointUnavailable(LaunchError):
+    """The token endpoint is away for now: unreachable, a timeout, a 5xx, 429, or an answer of
+    `temporarily_unavailable` / `server_error`. The same request may work in a moment; nothing
+    says the grant is dead. `status` is the HTTP status, None when nothing answered.
+    """
+
+    def __init__(self, code: str, description: str, *, status: int | None) -> None:
+        super().__init__(code, description)
+        self.status = status
+
+
 class TenantConfigError(LaunchError):
     """The tenants file is wrong: names the file, the line (1-based, 0 if unknown) and why."""
 

@@ -12,7 +12,7 @@ import re
 from flask import Flask, Response, g, jsonify, render_template, request
 from werkzeug.exceptions import HTTPException
 
-from launch.errors import LaunchError, TokenEndpointError
+from launch.errors import LaunchError, TokenEndpointError, TokenEndpointUnavailable
 from smartapp.gateway.errors import (
     FhirAuthError,
     FhirConflict,
@@ -107,6 +107,14 @@ def _app_error(exc: AppError) -> Response:
 
 
 def _launch_error(exc: LaunchError) -> Response:
+    if isinstance(exc, TokenEndpointUnavailable) and exc.code == "refresh_failed":
+        # smart.md 51: the launch is kept; the next request refreshes once the EHR is back.
+        log.warning("launch error %s", exc.code, extra={"status": 503, "event": "launch_error"})
+        return error_response(
+            503,
+            "ehr_unavailable",
+            "The EHR's sign-in service did not answer. Try again in a moment.",
+        )
     status = _LAUNCH_STATUS.get(exc.code, 502)
     if isinstance(exc, TokenEndpointError) and exc.oauth_error == "invalid_grant":
         status = 401

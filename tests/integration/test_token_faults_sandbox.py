@@ -124,7 +124,8 @@ def test_a_failing_token_endpoint_during_refresh_keeps_the_launch(
     assert answer.status_code == 200, answer.text
     sekmet_stack.ehr_clock.advance(3601)  # the access token expires at the EHR: FHIR answers 401
     failed = client.get(page + "session")
-    assert failed.status_code >= 400
+    assert failed.status_code == 503
+    assert "Try again in a moment" in failed.get_data(as_text=True)
     assert "Reference:" in failed.get_data(as_text=True)
     assert ("token-refresh", Outcome.FAILURE) in audited(app, launch_id)
     assert all(action != "launch-end" for action, _ in audited(app, launch_id))

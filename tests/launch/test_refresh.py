@@ -6,11 +6,12 @@ import base64
 from datetime import timedelta
 
 import pytest
+import requests
 import responses
 from joserfc import jwt
 from joserfc.jwk import KeySet
 
-from launch.errors import LaunchError, TokenEndpointError
+from launch.errors import LaunchError, TokenEndpointError, TokenEndpointUnavailable
 from launch.http import OAuthHttp
 from launch.keys import KeyStore
 from launch.refresh import refresh_tokens
@@ -130,6 +131,43 @@ def test_an_expired_refresh_token_is_a_typed_refresh_failure(
     with pytest.raises(TokenEndpointError) as caught:
         refresh(make_tenant(), http)
     assert (caught.value.code, caught.value.oauth_error) == ("refresh_failed", "invalid_grant")
+
+
+@pytest.mark.parametrize(
+    ("answer", "status"),
+    [
+        ({"status": 503, "json": {"error": "temporarily_unavailable"}}, 503),
+        ({"status": 500, "json": {"error": "server_error"}}, 500),
+        ({"status": 502, "body": "<html>Bad gateway</html>"}, 502),
+        ({"status": 429, "json": {"error": "slow_down"}}, 429),
+        ({"status": 400, "json": {"error": "temporarily_unavailable"}}, 400),
+        ({"body": requests.ConnectionError("reset")}, None),
+        ({"body": requests.Timeout("slow")}, None),
+    ],
+    ids=["503", "500-server_error", "502-html", "429", "400-temporarily", "reset", "timeout"],
+)
+def test_a_token_endpoint_away_for_now_is_told_apart_from_a_refusal(
+    wire: responses.RequestsMock, http: OAuthHttp, answer: dict[str, object], status: int | None
+) -> None:
+    # smart.md 51: "not now" keeps the launch and asks to try again; it is not "invalid_request".
+    wire.post(TOKEN, **answer)  # type: ignore[arg-type]
+    with pytest.raises(TokenEndpointUnavailable) as caught:
+        refresh(make_tenant(), http)
+    assert (caught.value.code, caught.value.status) == ("refresh_failed", status)
+    assert "invalid_request" not in caught.value.description
+    assert not isinstance(caught.value, TokenEndpointError)
+
+
+def test_a_tls_failure_at_the_token_endpoint_is_not_called_temporary(
+    wire: responses.RequestsMock, http: OAuthHttp
+) -> None:
+    # smart.md 51: a certificate problem will not clear by itself
+    wire.post(TOKEN, body=requests.exceptions.SSLError("bad certificate"))
+    with pytest.raises(LaunchError) as caught:
+        refresh(make_tenant(), http)
+    assert caught.value.code == "refresh_failed"
+    assert not isinstance(caught.value, TokenEndpointUnavailable)
+    assert "tls_error" in caught.value.description
 
 
 def test_no_refresh_token_or_another_tenant_fails_without_a_request(

@@ -89,7 +89,10 @@ def test_a_transient_refresh_failure_keeps_the_launch_for_the_next_try(
     path = run_launch(client, ehr)
     expire_access(ehr)
     wire.replace(responses.POST, TOKEN_URL, **answer)  # type: ignore[arg-type]
-    assert client.get(path + "session").status_code >= 400
+    failed = client.get(path + "session")
+    assert failed.status_code == 503  # try again, not "start again": the launch is kept
+    assert "Try again in a moment" in failed.get_data(as_text=True)
+    assert "start FunctionFirst again" not in failed.get_data(as_text=True)
     assert launch_row_exists(app, path)
     assert entries(app, "launch-end") == []
     wire.remove(responses.POST, TOKEN_URL)  # the EHR is back
