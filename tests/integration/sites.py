@@ -2,14 +2,10 @@
 
 from __future__ import annotations
 
-import socket
-import threading
 import uuid
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
-from urllib.parse import urlsplit
 
 import requests
 from fhir.resources.R4B import get_fhir_model_class
@@ -22,6 +18,7 @@ from smartapp.gateway.capabilities import WritePlan, plan_writes, read_capabilit
 from smartapp.gateway.client import FhirClient
 from smartapp.writeback import SaveResult, save_plan
 from tests.fhir_mappers.factories import fhirkit_errors
+from tests.integration.proxy import ForwardingProxy
 from tests.rehab.factories import make_plan
 from tests.sandbox.smart import discover, patient_of_kind, tokens
 
@@ -116,7 +113,7 @@ def problems_of(resource: dict[str, Any]) -> list[str]:
     return found
 
 
-class CommitThenDrop:
+class CommitThenDrop(ForwardingProxy):
     """A forwarding proxy that lets the EHR commit a request and then drops the answer.
 
     The sandbox injects faults before forwarding; the fault that matters most for a save, an
@@ -124,51 +121,15 @@ class CommitThenDrop:
     """
 
     def __init__(self, target: str, *, drop_method: str = "POST", drops: int = 1) -> None:
-        parts = urlsplit(target.rstrip("/"))
-        self.origin = f"{parts.scheme}://{parts.netloc}"
         self.drop_method = drop_method
         self.remaining = drops
         self.dropped = 0
-        self.lock = threading.Lock()
-        proxy = self
+        super().__init__(target)
 
-        class Handler(BaseHTTPRequestHandler):
-            def log_message(self, *_args: object) -> None:
-                return
-
-            def _forward(self) -> None:
-                length = int(self.headers.get("Content-Length") or 0)
-                body = self.rfile.read(length) if length else None
-                headers = {k: v for k, v in self.headers.items()
-                           if k.lower() not in ("host", "content-length", "connection")}
-                answer = requests.request(self.command, proxy.origin + self.path, data=body,
-                                          headers=headers, timeout=30, allow_redirects=False)
-                with proxy.lock:
-                    drop = self.command == proxy.drop_method and proxy.remaining > 0
-                    if drop:
-                        proxy.remaining -= 1
-                        proxy.dropped += 1
-                if drop:
-                    self.connection.shutdown(socket.SHUT_RDWR)
-                    self.close_connection = True
-                    return
-                self.send_response(answer.status_code)
-                for key, value in answer.headers.items():
-                    if key.lower() not in ("content-length", "transfer-encoding", "connection",
-                                           "content-encoding"):
-                        self.send_header(key, value)
-                self.send_header("Content-Length", str(len(answer.content)))
-                self.end_headers()
-                self.wfile.write(answer.content)
-
-            do_GET = do_POST = do_PUT = _forward
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
-        self.thread.start()
-        self.url = f"http://127.0.0.1:{self.server.server_address[1]}{parts.path}"
-
-    def close(self) -> None:
-        """Stop the proxy."""
-        self.server.shutdown()
-        self.server.server_close()
+    def drop_answer(self, method: str) -> bool:
+        with self.lock:
+            if method != self.drop_method or self.remaining <= 0:
+                return False
+            self.remaining -= 1
+            self.dropped += 1
+            return True

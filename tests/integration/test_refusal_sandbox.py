@@ -13,10 +13,8 @@ from __future__ import annotations
 
 import json
 import re
-import threading
 import uuid
 from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -37,6 +35,7 @@ from smartapp.services import correlation_id
 from smartapp.views import ehr
 from smartapp.web import LaunchSession, token_source
 from smartapp.writeback.placement import Where
+from tests.integration.proxy import ForwardingProxy
 from tests.rehab.factories import make_goal, make_plan
 from tests.sandbox.smart import launch, patient_of_kind
 
@@ -47,46 +46,17 @@ pytestmark = pytest.mark.integration
 IMPOSSIBLE = "2027-13-45"
 
 
-class ImpossibleDueDate:
+class ImpossibleDueDate(ForwardingProxy):
     """A forwarding proxy that gives the Goal of one plan goal key an impossible due date."""
 
     def __init__(self, target: str, goal_key: str) -> None:
-        parts = urlsplit(target.rstrip("/"))
-        origin = f"{parts.scheme}://{parts.netloc}"
         self.goal_key = goal_key
         self.tampered = 0
-        proxy = self
+        super().__init__(target)
 
-        class Handler(BaseHTTPRequestHandler):
-            def log_message(self, *_args: object) -> None:
-                return
-
-            def _forward(self) -> None:
-                length = int(self.headers.get("Content-Length") or 0)
-                body = self.rfile.read(length) if length else None
-                if body and self.command == "POST":
-                    body = proxy.tamper(body)
-                headers = {k: v for k, v in self.headers.items()
-                           if k.lower() not in ("host", "content-length", "connection")}
-                answer = requests.request(self.command, origin + self.path, data=body,
-                                          headers=headers, timeout=30, allow_redirects=False)
-                self.send_response(answer.status_code)
-                for key, value in answer.headers.items():
-                    if key.lower() not in ("content-length", "transfer-encoding", "connection",
-                                           "content-encoding"):
-                        self.send_header(key, value)
-                self.send_header("Content-Length", str(len(answer.content)))
-                self.end_headers()
-                self.wfile.write(answer.content)
-
-            do_GET = do_POST = do_PUT = _forward
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
-        self.thread.start()
-        self.url = f"http://127.0.0.1:{self.server.server_address[1]}{parts.path}"
-
-    def tamper(self, body: bytes) -> bytes:
+    def rewrite(self, method: str, body: bytes) -> bytes:
+        if method != "POST":
+            return body
         data = json.loads(body)
         resources = [e.get("resource") or {} for e in data.get("entry") or ()] if (
             data.get("resourceType") == "Bundle") else [data]
@@ -99,10 +69,6 @@ class ImpossibleDueDate:
                 resource["target"][0]["dueDate"] = IMPOSSIBLE
                 self.tampered += 1
         return json.dumps(data).encode("utf-8")
-
-    def close(self) -> None:
-        self.server.shutdown()
-        self.server.server_close()
 
 
 def goals_of(stack_client: FhirClient, patient_id: str, plan_key: str, goal_key: str,
