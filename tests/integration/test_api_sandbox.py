@@ -6,7 +6,6 @@ import threading
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit
 
 import pytest
 import requests
@@ -14,12 +13,10 @@ from flask import Flask
 from flask.testing import FlaskClient
 
 from fhir_mappers import PLAN_ITEM_SYSTEM
-from launch.keys import generate
 from sandbox.stack import Stack
-from sandbox.tenants import SECRET_ENV, write_tenants
-from smartapp import create_app
+from tests.integration.inprocess import app_at, browser, ehr_launch, launch_base
 from tests.rehab.factories import make_plan_dict
-from tests.sandbox.smart import launch, patient_of_kind
+from tests.sandbox.smart import patient_of_kind
 
 pytestmark = pytest.mark.integration
 
@@ -27,46 +24,14 @@ pytestmark = pytest.mark.integration
 @pytest.fixture
 def app(sandbox_stack: Stack, tmp_path: Path) -> Iterator[Flask]:
     """The app in this process, registered at the sandbox's three sites."""
-    built = create_app({
-        "TESTING": "1",
-        "FUNCTIONFIRST_TENANTS": str(write_tenants(tmp_path / "tenants.toml",
-                                                   ehr_url=sandbox_stack.ehr_url)),
-        "FUNCTIONFIRST_BASE_URL": sandbox_stack.app_url,
-        "FUNCTIONFIRST_SECRET_KEY": "integration-secret-key-0123456789abcdefghij",
-        "FUNCTIONFIRST_DATABASE_URL": f"sqlite:///{tmp_path / 'app.db'}",
-        "FUNCTIONFIRST_KEYS": str(_keys(tmp_path / "keys.json")),
-        "FUNCTIONFIRST_DEV": "1",
-        SECRET_ENV: sandbox_stack.client_secret,
-    })
+    built = app_at(sandbox_stack, tmp_path)
     yield built
     built.extensions["functionfirst"].store.close()
 
 
-def _keys(path: Path) -> Path:
-    generate(path)
-    return path
-
-
-def browser(app: Flask, stack: Stack) -> FlaskClient:
-    client = app.test_client()
-    client.environ_base["HTTP_HOST"] = urlsplit(stack.app_url).netloc
-    return client
-
-
 def launched_api(app: Flask, stack: Stack, client: FlaskClient, profile: str = "open") -> str:
     """A real EHR launch through the app; the launch's API base /l/<launch_id>/api."""
-    iss, code = launch(stack, profile=profile, patient=patient_of_kind(stack, "typical"),
-                       practitioner=stack.practitioners[0].id)
-    answer = client.get("/launch", query_string={"iss": iss, "launch": code})
-    if answer.status_code == 303:
-        answer = client.get(answer.headers["Location"])
-    assert answer.status_code == 302, answer.get_data(as_text=True)
-    authorized = requests.get(answer.headers["Location"], allow_redirects=False, timeout=10)
-    assert authorized.status_code == 302, authorized.text
-    back = urlsplit(authorized.headers["Location"])
-    landed = client.get(f"{back.path}?{back.query}")
-    assert landed.status_code == 303, landed.get_data(as_text=True)
-    return f"/l/{landed.headers['Location'].split('/')[2]}/api"
+    return launch_base(ehr_launch(client, stack, profile=profile)) + "/api"
 
 
 def twin(app: Flask, stack: Stack, client: FlaskClient) -> FlaskClient:

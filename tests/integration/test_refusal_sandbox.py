@@ -17,27 +17,22 @@ import uuid
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit
 
 import pytest
-import requests
 from flask import Flask
 from flask.testing import FlaskClient
 
 from fhir_mappers import PLAN_ITEM_SYSTEM
-from launch.keys import generate
 from sandbox.stack import Stack
-from sandbox.tenants import SECRET_ENV, write_tenants
-from smartapp import create_app
 from smartapp.gateway.capabilities import Strategy
 from smartapp.gateway.client import FhirClient
 from smartapp.services import correlation_id
 from smartapp.views import ehr
 from smartapp.web import LaunchSession, token_source
 from smartapp.writeback.placement import Where
+from tests.integration.inprocess import app_at, browser, ehr_launch, launch_base
 from tests.integration.proxy import ForwardingProxy
 from tests.rehab.factories import make_goal, make_plan
-from tests.sandbox.smart import launch, patient_of_kind
 
 from .sites import new_plan_key, open_site
 
@@ -114,37 +109,15 @@ def test_sekmets_refusal_of_the_second_goal_is_placed_on_its_due_date(
 @pytest.fixture
 def app(sekmet_stack: Stack, tmp_path: Path) -> Iterator[Flask]:
     """The app in this process, registered at the sandbox's sites (sekmet backend)."""
-    keys = tmp_path / "keys.json"
-    generate(keys)
-    built = create_app({
-        "TESTING": "1",
-        "FUNCTIONFIRST_TENANTS": str(write_tenants(tmp_path / "tenants.toml",
-                                                   ehr_url=sekmet_stack.ehr_url)),
-        "FUNCTIONFIRST_BASE_URL": sekmet_stack.app_url,
-        "FUNCTIONFIRST_SECRET_KEY": "integration-secret-key-0123456789abcdefghij",
-        "FUNCTIONFIRST_DATABASE_URL": f"sqlite:///{tmp_path / 'app.db'}",
-        "FUNCTIONFIRST_KEYS": str(keys),
-        "FUNCTIONFIRST_DEV": "1",
-        SECRET_ENV: sekmet_stack.client_secret,
-    })
+    built = app_at(sekmet_stack, tmp_path)
     yield built
     built.extensions["functionfirst"].store.close()
 
 
 def launched(app: Flask, stack: Stack) -> tuple[FlaskClient, str]:
     """A browser after a real EHR launch at the open site; the launch's page base /l/<id>."""
-    client = app.test_client()
-    client.environ_base["HTTP_HOST"] = urlsplit(stack.app_url).netloc
-    iss, code = launch(stack, profile="open", patient=patient_of_kind(stack, "typical"),
-                       practitioner=stack.practitioners[0].id)
-    answer = client.get("/launch", query_string={"iss": iss, "launch": code})
-    if answer.status_code == 303:
-        answer = client.get(answer.headers["Location"])
-    authorized = requests.get(answer.headers["Location"], allow_redirects=False, timeout=10)
-    back = urlsplit(authorized.headers["Location"])
-    landed = client.get(f"{back.path}?{back.query}")
-    assert landed.status_code == 303, landed.get_data(as_text=True)
-    return client, f"/l/{landed.headers['Location'].split('/')[2]}"
+    client = browser(app, stack)
+    return client, launch_base(ehr_launch(client, stack))
 
 
 def fields_of(html: str) -> dict[str, str]:

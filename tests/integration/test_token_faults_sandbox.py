@@ -8,20 +8,15 @@ launch's code exchange and during a refresh.
 from __future__ import annotations
 
 from collections.abc import Iterator
-from urllib.parse import urlsplit
 
 import pytest
 import requests
 from flask import Flask
-from flask.testing import FlaskClient
-from werkzeug.test import TestResponse
 
-from launch.keys import generate
 from sandbox.stack import Stack
-from sandbox.tenants import SECRET_ENV, write_tenants
-from smartapp import create_app
 from smartapp.store import Outcome
-from tests.sandbox.smart import launch, patient_of_kind
+from tests.integration.inprocess import app_at, browser, ehr_launch
+from tests.sandbox.smart import patient_of_kind
 
 pytestmark = pytest.mark.integration
 
@@ -36,21 +31,7 @@ FAILURES = {
 @pytest.fixture(scope="module")
 def app(sekmet_stack: Stack, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Flask]:
     """The app in this process, registered at the sandbox's three sites."""
-    home = tmp_path_factory.mktemp("token-faults-app")
-    keys = home / "keys.json"
-    generate(keys)
-    built = create_app({
-        "TESTING": "1",
-        "FUNCTIONFIRST_TENANTS": str(
-            write_tenants(home / "tenants.toml", ehr_url=sekmet_stack.ehr_url)
-        ),
-        "FUNCTIONFIRST_BASE_URL": sekmet_stack.app_url,
-        "FUNCTIONFIRST_SECRET_KEY": "integration-secret-key-0123456789abcdefghij",
-        "FUNCTIONFIRST_DATABASE_URL": f"sqlite:///{home / 'app.db'}",
-        "FUNCTIONFIRST_KEYS": str(keys),
-        "FUNCTIONFIRST_DEV": "1",
-        SECRET_ENV: sekmet_stack.client_secret,
-    })
+    built = app_at(sekmet_stack, tmp_path_factory.mktemp("token-faults-app"))
     yield built
     built.extensions["functionfirst"].store.close()
 
@@ -61,31 +42,6 @@ def faults_url(sekmet_stack: Stack) -> Iterator[str]:
     url = f"{sekmet_stack.ehr_url}/sandbox/faults"
     yield url
     requests.delete(url, timeout=10).raise_for_status()
-
-
-def browser(app: Flask, stack: Stack) -> FlaskClient:
-    client = app.test_client()
-    client.environ_base["HTTP_HOST"] = urlsplit(stack.app_url).netloc
-    return client
-
-
-def ehr_launch(client: FlaskClient, stack: Stack, **launch_params: str) -> TestResponse:
-    """An EHR launch of the typical patient through the app; the app's answer to the callback."""
-    iss, code = launch(
-        stack,
-        profile="open",
-        patient=patient_of_kind(stack, "typical"),
-        practitioner=stack.practitioners[0].id,
-        **launch_params,
-    )
-    answer = client.get("/launch", query_string={"iss": iss, "launch": code})
-    if answer.status_code == 303:
-        answer = client.get(answer.headers["Location"])
-    assert answer.status_code == 302, answer.get_data(as_text=True)
-    authorized = requests.get(answer.headers["Location"], allow_redirects=False, timeout=10)
-    assert authorized.status_code == 302, authorized.text
-    back = urlsplit(authorized.headers["Location"])
-    return client.get(f"{back.path}?{back.query}")
 
 
 def audited(app: Flask, launch_id: str) -> list[tuple[str, Outcome]]:
