@@ -12,6 +12,7 @@ from typing import Any
 
 from flask import current_app
 
+from fhir_mappers.search import search_specs
 from launch.errors import OAuthHttpError
 from rehab.plan import ActionPlan
 from rehab.review import GoalReview
@@ -19,10 +20,11 @@ from smartapp.errors import AppError
 from smartapp.gateway import FhirClient
 from smartapp.gateway.capabilities import CapabilityCache, WritePlan, plan_writes
 from smartapp.gateway.context import ContextCache, ContextResult, load_context
-from smartapp.gateway.errors import FhirAuthError, FhirError
+from smartapp.gateway.errors import FhirAuthError, FhirError, FhirForbidden, FhirUnavailable
 from smartapp.store import Outcome
 from smartapp.store.drafts import DraftStore
 from smartapp.style import EhrStyle, parse_style, style_url_allowed
+from smartapp.views.review_history import CarePlanRead, bundle_resources
 from smartapp.views.saved import SavedPlans
 from smartapp.web import LaunchSession, audit, fhir_client, services
 from smartapp.writeback.result import SaveResult, WriteEvent
@@ -155,6 +157,36 @@ def goal(launch: LaunchSession, goal_id: str) -> tuple[dict[str, Any], str | Non
     """The Goal as the EHR holds it now, and its version id."""
     found, version, _etag = read_goal(fhir_client(launch), goal_id)
     return found, version
+
+
+def care_plans(launch: LaunchSession) -> CarePlanRead:
+    """The patient's care plans as the EHR holds them, for the review page: one search.
+
+    The context keeps each plan's activities as words only; the review shows the steps of one
+    goal and the plan's confidence, so it reads the plans (the context's search, same scopes
+    and vendor parameters) once more. Where the site writes steps as ServiceRequests, those
+    come in the same answer (`_include`). A failure is returned in words, not raised, except
+    an ended session.
+    """
+    patient_id = patient_of(launch)
+    quirks = launch.tenant.quirks
+    specs = search_specs(patient_id, lookback_start=today(), quirks=quirks)
+    spec = next(s for s in specs if s.name == "care_plans")
+    params = spec.params
+    if launch.tenant.quirk("activity_style_reference") and not launch.tenant.quirk("no_include"):
+        params += (("_include", "CarePlan:activity-reference"),)
+    try:
+        answer = fhir_client(launch).send("GET", spec.resource_type, params=params, retry_safe=True)
+    except FhirAuthError:
+        raise  # the launch has ended: the error page asks for a relaunch
+    except FhirUnavailable as exc:
+        status = f" (HTTP {exc.status})" if exc.status else ""
+        return CarePlanRead(error=f"the EHR is not available just now{status}; reload in a moment")
+    except FhirForbidden:
+        return CarePlanRead(error="the EHR did not allow reading them for your account")
+    except FhirError as exc:
+        return CarePlanRead(error=f"the EHR answered with an error (HTTP {exc.status or 'none'})")
+    return CarePlanRead(resources=bundle_resources(answer.json))
 
 
 def review(

@@ -1,4 +1,4 @@
-"""Review a goal at follow-up: its history with PEG beside it, GAS, status, PEG now, decision.
+"""Review a goal at follow-up: what was agreed and its history beside GAS, status, PEG, decision.
 
 The Goal is read with its version; the save updates it with If-Match. When someone changed it
 meanwhile, the page shows both versions and keeps every field (FHIR R4 http.html#concurrency).
@@ -7,23 +7,18 @@ meanwhile, the page shows both versions and keeps every field (FHIR R4 http.html
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
 
 from flask import redirect, render_template, request, url_for
 from werkzeug.wrappers import Response as BaseResponse
 
-from fhir_mappers import goal_from_fhir
-from fhir_mappers.errors import MappingError
-from rehab.context import PatientContext
-from rehab.measures import PegReading
 from rehab.review import AchievementStatus, GoalReview
-from smartapp.charts import one_per_day
 from smartapp.forms import errors_by_field
 from smartapp.gateway.errors import FhirError
 from smartapp.keys import review_key
 from smartapp.views import ehr
 from smartapp.views.pages import bp, page_frame
 from smartapp.views.refusal import on_review
+from smartapp.views.review_history import goal_history
 from smartapp.web import LaunchSession, current_launch, launched_view
 from smartapp.writeback.review import Conflict, ReviewResult
 
@@ -59,16 +54,6 @@ def review_dict(form: Mapping[str, str]) -> dict[str, object]:
     return data
 
 
-def _pegs(ctx: PatientContext) -> list[PegReading]:
-    """One PEG a day, oldest first, read the way the overview and its chart read a day."""
-    return [r for r, _ in one_per_day(ctx.peg, when=lambda r: r.when, value=lambda r: r.score)]
-
-
-def _peg_on(pegs: list[PegReading], when: Any) -> PegReading | None:
-    before = [r for r in pegs if r.when <= when]
-    return before[-1] if before else None
-
-
 def _render(
     launch: LaunchSession,
     goal_id: str,
@@ -83,31 +68,22 @@ def _render(
 ) -> tuple[str, int]:
     ctx = ehr.context(launch).context
     resource, version = ehr.goal(launch, goal_id)
-    try:
-        gas = goal_from_fhir(resource).gas
-    except MappingError:
-        gas = None  # a goal another app wrote: no attainment levels to show
-    history = sorted((r for r in ctx.reviews if r.goal_id == goal_id), key=lambda r: r.when)
-    started = str(resource.get("startDate") or "")[:10]
-    pegs = _pegs(ctx)
-    since = [r for r in pegs if r.when.isoformat() >= started]
+    # One more read than the context: the plans with each step's goal and the confidence.
+    history = goal_history(
+        ctx, goal_id, goal=resource, plans=ehr.care_plans(launch), today=ehr.today()
+    )
     body = render_template(
         "pages/review.html",
         page=page_frame(launch, ctx, "overview"),
         goal_id=goal_id,
-        description=(resource.get("description") or {}).get("text") or "(no description)",
-        status=resource.get("lifecycleStatus"),
-        gas=gas,
+        history=history,
+        gas=history.gas,
         values=values,
         errors=errors or {},
-        history=[(r, _peg_on(pegs, r.when)) for r in history],
         conflict=conflict,
-        peg_now=pegs[-1] if pegs else None,
         notice=notice,
         notice_lines=notice_lines,
         notice_kind="ok" if notice and notice.startswith("Review saved") else notice_kind,
-        peg_since=since,
-        started=started,
         base_version=conflict.current_version
         if conflict
         else values.get("base_version") or version,

@@ -89,7 +89,19 @@ def test_goals_from_templates_are_saved_handed_out_and_reviewed_later(
     check_page(page, shots, "overview-later")
     goals.filter(has_text="Walk around the block").locator("a", has_text="Review").click()
     expect(page.locator("h1")).to_contain_text("Review: Walk around the block")
+    # Beside the form, what was agreed at the first visit: this goal's step, not the other's.
+    agreed = page.locator("#agreed")
+    expect(agreed).to_contain_text("Minutes walked per week; target 45 min/wk")
+    expect(agreed.locator(".ff-steps li")).to_have_count(1)
+    expect(agreed.locator(".ff-steps li")).to_contain_text("Walk 5 minutes, rest 1 minute")
+    expect(agreed.locator(".ff-steps li")).to_contain_text("How often: 3 times a week")
+    expect(page.locator("#agreed-confidence")).to_contain_text("8 out of 10")
+    expect(page.locator("#agreed-peg")).to_contain_text("when the goal was set")
     check_page(page, shots, "review")
+    page.set_viewport_size({"width": 1024, "height": 768})  # the narrowest EHR pane we serve
+    assert page.evaluate("document.documentElement.scrollWidth") <= 1024
+    shots.take(page, "review-1024")
+    page.set_viewport_size({"width": 1280, "height": 900})
     page.check("input[name=gas_score][value='0']")
     page.select_option("#r-status", "improving")
     page.fill("#r-peg-pain", "4")
@@ -98,7 +110,7 @@ def test_goals_from_templates_are_saved_handed_out_and_reviewed_later(
     page.fill("#r-helped", "Walking after breakfast with the dog")
     page.click("text=Save the review")
     expect(page.locator("[role=status]").first).to_contain_text("Review saved")
-    expect(page.locator("#hist-h + p + table tbody tr")).to_have_count(1)
+    expect(page.locator("#reviews-table tbody tr")).to_have_count(1)
     check_page(page, shots, "review-saved")
 
 

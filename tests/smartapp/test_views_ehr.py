@@ -10,6 +10,7 @@ import json
 import re
 from pathlib import Path
 from typing import Any
+from urllib.parse import parse_qs, urlsplit
 
 import pytest
 import responses
@@ -132,3 +133,82 @@ def test_the_no_batch_quirk_wins_over_the_capability_statement(
     calls = fhir_calls(wire)
     assert ("POST", "/") not in calls
     assert {p for m, p in calls if m == "GET"} >= {f"/{t}" for t in SEARCHED}
+
+
+GOAL = {
+    "resourceType": "Goal",
+    "id": "g-1",
+    "meta": {"versionId": "2"},
+    "lifecycleStatus": "active",
+    "description": {"text": "Walk to the shop"},
+    "startDate": "2026-01-05",
+    "target": [{"dueDate": "2026-03-01"}],
+}
+
+
+def care_plan_searches(wire: responses.RequestsMock) -> list[dict[str, list[str]]]:
+    """The query of every CarePlan search, in order."""
+    return [
+        parse_qs(urlsplit(str(call.request.url)).query)
+        for call in wire.calls
+        if urlsplit(str(call.request.url)).path.endswith("/CarePlan")
+    ]
+
+
+def test_the_review_reads_the_care_plans_once_more_as_the_context_searches_them(
+    client: FlaskClient, ehr: FakeEhr, wire: responses.RequestsMock
+) -> None:
+    install(wire, metadata=statement(batch=False))
+    wire.add(responses.GET, f"{ISS}/Goal/g-1", json=GOAL)
+    path = run_launch(client, ehr)
+    page = client.get(path + "goals/g-1/review")
+    assert page.status_code == 200
+    context_search, review_search = care_plan_searches(wire)  # one more request, no more
+    assert {**review_search, "_count": []} == {**context_search, "_count": []}
+    assert review_search["category"] == [
+        "http://hl7.org/fhir/us/core/CodeSystem/careplan-category|assess-plan"
+    ]
+    assert "_include" not in review_search
+    html = page.get_data(as_text=True)
+    assert "No care plan in the EHR names this goal, so no action steps are on file." in html
+
+
+def test_a_care_plan_search_that_fails_leaves_the_review_saying_so(
+    client: FlaskClient, ehr: FakeEhr, wire: responses.RequestsMock
+) -> None:
+    install(wire, metadata=statement(batch=False))
+    wire.replace(responses.GET, f"{ISS}/CarePlan", status=500, json={})
+    wire.add(responses.GET, f"{ISS}/Goal/g-1", json=GOAL)
+    path = run_launch(client, ehr)
+    page = client.get(path + "goals/g-1/review")
+    assert page.status_code == 200
+    assert (
+        "The care plans could not be read: the EHR is not available just now (HTTP 500); "
+        "reload in a moment. The action steps are not shown." in page.get_data(as_text=True)
+    )
+
+
+@pytest.fixture
+def reference_steps_app(app_settings: dict[str, object], tmp_path: Path) -> Any:
+    text = tenants_toml().replace(
+        '\n[[tenant]]\nname = "other"',
+        '\n[tenant.quirks]\nactivity_style_reference = true\n\n[[tenant]]\nname = "other"',
+        1,
+    )
+    tenants = tmp_path / "reference-tenants.toml"
+    tenants.write_text(text, encoding="utf-8")
+    built: Flask = create_app({**app_settings, "FUNCTIONFIRST_TENANTS": str(tenants)})
+    yield built
+    built.extensions["functionfirst"].store.close()
+
+
+def test_where_steps_are_service_requests_the_review_asks_for_them_in_the_same_search(
+    reference_steps_app: Flask, ehr: FakeEhr, wire: responses.RequestsMock
+) -> None:
+    install(wire, metadata=statement(batch=False))
+    wire.add(responses.GET, f"{ISS}/Goal/g-1", json=GOAL)
+    client = https_client(reference_steps_app)
+    path = run_launch(client, ehr)
+    assert client.get(path + "goals/g-1/review").status_code == 200
+    review_search = care_plan_searches(wire)[-1]
+    assert review_search["_include"] == ["CarePlan:activity-reference"]

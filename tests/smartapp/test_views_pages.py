@@ -7,6 +7,7 @@ what is shown, what is kept, and what is refused.
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from dataclasses import dataclass, field
 from datetime import date, timedelta
@@ -16,7 +17,8 @@ import pytest
 import responses
 from flask.testing import FlaskClient
 
-from rehab.context import GoalSummary, PainCondition, PatientContext, PatientSummary
+from rehab.context import GoalSummary, PainCondition, PatientContext, PatientSummary, ReviewRecord
+from rehab.goal import ActionStep, Frequency, PeriodUnit
 from rehab.measures import NrsReading, PegReading
 from rehab.medication import Medication
 from rehab.plan import ActionPlan
@@ -25,12 +27,14 @@ from smartapp.gateway.capabilities import Strategy, WritePlan
 from smartapp.gateway.context import ContextResult
 from smartapp.gateway.errors import FhirError, FhirInvalid, FhirUnavailable
 from smartapp.views import ehr
+from smartapp.views.review_history import CarePlanRead
 from smartapp.web import LaunchSession
 from smartapp.writeback.result import Failed, SaveResult, Written
 from smartapp.writeback.review import Change, Conflict, ReviewResult
 
 from .conftest import run_launch
 from .fake_ehr import APP, FakeEhr
+from .test_review_history import written
 
 TODAY = date.today()
 
@@ -103,6 +107,8 @@ class FakeGateway:
     goal_update: bool = True
     review_error: Exception | None = None
     review_result: ReviewResult | None = None
+    goals: dict[str, dict[str, Any]] = field(default_factory=dict)
+    plans: CarePlanRead = field(default_factory=CarePlanRead)
 
     def install(self, monkeypatch: pytest.MonkeyPatch) -> None:
         monkeypatch.setattr(ehr, "context", self.load)
@@ -110,6 +116,7 @@ class FakeGateway:
         monkeypatch.setattr(ehr, "save", self.save)
         monkeypatch.setattr(ehr, "goal", self.goal)
         monkeypatch.setattr(ehr, "review", self.review)
+        monkeypatch.setattr(ehr, "care_plans", self.care_plans)
 
     def load(self, launch: LaunchSession) -> ContextResult:
         return ContextResult(
@@ -145,7 +152,12 @@ class FakeGateway:
             )
         return SaveResult(strategy=self.strategy, written=written)
 
+    def care_plans(self, launch: LaunchSession) -> CarePlanRead:
+        return self.plans
+
     def goal(self, launch: LaunchSession, goal_id: str) -> tuple[dict[str, Any], str | None]:
+        if goal_id in self.goals:
+            return self.goals[goal_id], "3"
         return {
             "resourceType": "Goal",
             "id": goal_id,
@@ -413,9 +425,12 @@ def test_an_ehr_refusal_shows_the_ehrs_own_words_escaped_and_keeps_the_form(
     outcome = {
         "resourceType": "OperationOutcome",
         "issue": [
-            {"severity": "error", "code": "invalid",
-             "diagnostics": "Goal.target.dueDate <script>alert(1)</script> is in the past",
-             "expression": ["Goal.target[0].dueDate"]},
+            {
+                "severity": "error",
+                "code": "invalid",
+                "diagnostics": "Goal.target.dueDate <script>alert(1)</script> is in the past",
+                "expression": ["Goal.target[0].dueDate"],
+            },
         ],
     }
     gateway.save_error = FhirInvalid("Unprocessable", status=422, outcome=outcome)
@@ -496,7 +511,53 @@ def test_the_review_writes_gas_levels_and_peg_as_clinicians_do(
     assert 'value="1"> +1: ' in html
     assert 'value="-2"> -2: ' in html
     assert "+0" not in html
-    assert "PEG now: 4.5 (" in html  # the overview's number format and reading of a day
+    assert "PEG 4.5 now (" in html  # the overview's number format and reading of a day
+
+
+def test_the_review_shows_what_was_agreed_beside_the_form(
+    client: FlaskClient, launched: str, gateway: FakeGateway
+) -> None:
+    walk = ActionStep(
+        what="Walk with the dog <Rex>",
+        how_much="10 minutes",
+        when="after breakfast",
+        how_often=Frequency(frequency=3, period=1, unit=PeriodUnit.WEEK),
+    )
+    plan = written(today=TODAY, walk=walk)
+    gateway.goals = {"g-walk": plan["Goal/g-walk"]}
+    gateway.plans = CarePlanRead(resources=tuple(plan.values()))
+    reviewed = ReviewRecord(goal_id="g-walk", when=TODAY - timedelta(days=20), gas_score=-1)
+    gateway.context = dataclasses.replace(gateway.context, reviews=(reviewed,))
+    html = client.get(f"/l/{launched}/goals/g-walk/review").get_data(as_text=True)
+    agreed = html[html.index('id="agreed-h"') : html.index('id="hist-h"')]
+    start, due = TODAY - timedelta(days=40), TODAY - timedelta(days=3)
+    assert f'<th scope="row">Set on</th><td>{start.isoformat()}</td>' in agreed
+    assert f"{due.isoformat()}: overdue by 3 days." in agreed
+    assert "Minutes walked a day; target 15 min" in agreed
+    assert "Walks to the mailbox" in agreed  # the baseline (GAS -1)
+    assert "Walks around the block 3 times a week" in agreed  # the expected outcome (GAS 0)
+    assert "<strong>Walk with the dog &lt;Rex&gt;</strong>" in agreed  # escaped
+    assert "How much: 10 minutes. When: after breakfast. How often: 3 times a week." in agreed
+    assert "Lights out" not in agreed  # the other goal's step
+    assert f"8 out of 10 on {start.isoformat()}." in agreed
+    assert (
+        f"PEG 4.5 now ({(TODAY - timedelta(days=5)).isoformat()}), 7 when the goal was set "
+        f"({(TODAY - timedelta(days=90)).isoformat()}): 36% lower, a meaningful improvement."
+    ) in agreed
+    history = html[html.index('id="hist-h"') :]
+    assert f'<th scope="row">{(TODAY - timedelta(days=20)).isoformat()}</th><td>-1</td>' in history
+    assert "No earlier review of this goal." not in history
+
+
+def test_a_review_whose_care_plans_could_not_be_read_says_what_is_missing(
+    client: FlaskClient, launched: str, gateway: FakeGateway
+) -> None:
+    gateway.plans = CarePlanRead(error="the EHR did not answer in time")
+    html = client.get(f"/l/{launched}/goals/g-pain/review").get_data(as_text=True)
+    assert "The care plans could not be read: the EHR did not answer in time." in html
+    assert "Not shown: the care plans could not be read." in html
+    assert "No measure or target was recorded with this goal." in html
+    assert "No earlier review of this goal." in html
 
 
 def test_a_review_with_a_peg_item_out_of_range_is_refused_beside_the_field(
