@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from importlib import resources
 
 import pytest
@@ -88,3 +89,24 @@ def test_every_area_of_the_domains_templates_file_is_mapped_explicitly() -> None
     keys = {area.key for area in code_lists().areas}
     assert {area["key"] for area in data["areas"]} <= keys
     assert {area["key"] for area in data["circle_of_health"]} <= keys
+
+
+def test_every_medication_rxcui_names_where_it_was_checked() -> None:
+    text = resources.files("fhir_mappers").joinpath("data", "medications.json").read_text("utf-8")
+    data = json.loads(text)
+    named = set(re.findall(r"\b\d+\b", " ".join(data["sources"])))
+    listed = {
+        item["rxcui"]
+        for key in ("opioid_ingredients", "benzodiazepine_ingredients", "products")
+        for item in data[key]
+    }
+    assert listed - named == set()
+    assert not any("to be checked" in source for source in data["sources"])
+
+
+def test_the_5_mcg_per_hour_buprenorphine_patch_is_listed_as_generic_and_branded() -> None:
+    products = {product.rxcui: product for product in code_lists().products}
+    # 904880 is the SCD, 904882 the BuTrans SBD (OMTKData, CDC and VSAC value sets).
+    for rxcui in ("904880", "904882"):
+        product = products[rxcui]
+        assert (product.ingredient, product.strength, product.unit) == ("1819", 5.0, "mcg/h")
