@@ -163,9 +163,11 @@ def _amount(target: Mapping[str, Any]) -> str | None:
         bound_unit = next((text(end.get("unit")) for end in ends if text(end.get("unit"))), None)
         parts = [format_value(v) for v in (low, high) if v is not None]
         return (" to ".join(parts) + (f" {bound_unit}" if bound_unit else "")) if parts else None
-    for key in ("detailString", "detailInteger", "detailBoolean"):
-        if key in target and target[key] is not None:
-            return str(target[key])
+    if isinstance(target.get("detailBoolean"), bool):
+        return "yes" if target["detailBoolean"] else "no"
+    for key in ("detailString", "detailInteger"):
+        if isinstance(target.get(key), str | int):
+            return text(str(target[key]))
     return concept_text(target.get("detailCodeableConcept"))
 
 

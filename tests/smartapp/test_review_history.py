@@ -21,6 +21,7 @@ from smartapp.views.review_history import (
     due_words,
     goal_history,
     peg_then_words,
+    targets_of,
 )
 
 TODAY = date(2026, 11, 23)
@@ -323,6 +324,24 @@ def test_another_writers_goal_and_plan_are_read_leniently() -> None:
     )
     assert history.reviews == ()
     assert history.confidence is None
+
+
+def test_targets_of_other_writers_read_as_words() -> None:
+    def lines(*targets: dict[str, Any]) -> list[tuple[str, str]]:
+        goal = {"target": list(targets)}
+        return [(t.label, t.words) for t in targets_of(goal, None)]
+
+    assert lines({"measure": {"text": "Back at work"}, "detailBoolean": True}) == [
+        ("Measure", "Back at work; target yes")
+    ]
+    assert lines({"detailString": "Half days"}, {"detailInteger": 3}) == [
+        ("Target", "Half days"),
+        ("Target", "3"),
+    ]
+    assert lines(
+        {"measure": {"coding": [{"system": "urn:x", "code": "s", "display": "Steps a day"}]}}
+    ) == [("Measure", "Steps a day; no target number")]
+    assert lines({"dueDate": "2026-01-01"}) == []
 
 
 def test_due_words_for_today_no_date_and_one_day_late() -> None:
