@@ -17,6 +17,7 @@ DEFAULT_SCOPES: tuple[str, ...] = (
     "patient/Condition.rs",
     "patient/Observation.crs",
     "patient/MedicationRequest.rs",
+    "patient/Medication.rs",  # the Medication an order names (`_include`), as Epic's orders do
     "patient/Goal.crus",
     "patient/CarePlan.crus",
     "patient/ServiceRequest.crs",

@@ -162,6 +162,34 @@ def check_profile(call: FhirCall, profile: Profile) -> Refusal | None:
     return None
 
 
+def without_ungranted(bundle: dict[str, object], grant: Grant) -> dict[str, object]:
+    """The bundle without `_include`d resources the token may not read (as real EHRs do).
+
+    A batch-response holds one searchset Bundle per search: those are filtered too.
+    """
+    entries = bundle.get("entry")
+    if isinstance(entries, list):
+        kept = [e for e in entries if not _ungranted_include(e, grant)]
+        bundle["entry"] = kept
+        for entry in kept:
+            inner = entry.get("resource") if isinstance(entry, dict) else None
+            if isinstance(inner, dict) and inner.get("resourceType") == "Bundle":
+                without_ungranted(inner, grant)
+    return bundle
+
+
+def _ungranted_include(entry: object, grant: Grant) -> bool:
+    if not isinstance(entry, Mapping):
+        return False
+    search = entry.get("search")
+    resource = entry.get("resource")
+    if not isinstance(search, Mapping) or search.get("mode") != "include":
+        return False
+    if not isinstance(resource, Mapping) or not isinstance(resource.get("resourceType"), str):
+        return False
+    return grant.allows(str(resource["resourceType"]), Interaction.READ) is None
+
+
 def without_foreign(bundle: dict[str, object], patient: str) -> dict[str, object]:
     """The bundle without entries of other patients (defence for `_include`/`_revinclude`)."""
     entries = bundle.get("entry")

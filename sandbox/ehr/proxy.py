@@ -18,6 +18,7 @@ from sandbox.ehr.enforce import (
     check_scope,
     patient_of,
     without_foreign,
+    without_ungranted,
 )
 from sandbox.ehr.faults import Outcome
 from sandbox.ehr.injection import faults_for, inject
@@ -101,7 +102,7 @@ def fhir(profile: str, path: str) -> BaseResponse:
         return outcome(refusal.status, refusal.code, refusal.message)
     raw = _to_backend(site, request.get_data())
     upstream = _forward(site, request.method, path, raw)
-    return _relay(site, upstream, patient)
+    return _relay(site, upstream, patient, grant)
 
 
 def _check_existing(site: Site, path: str, patient: str) -> Refusal | None:
@@ -219,11 +220,16 @@ def _forward(site: Site, method: str, path: str, data: bytes) -> requests.Respon
     )
 
 
-def _relay(site: Site, upstream: requests.Response, patient: str | None) -> Response:
+def _relay(
+    site: Site, upstream: requests.Response, patient: str | None, grant: Grant | None = None
+) -> Response:
     """The backend's answer with its base URL replaced by this site's, vendor rules applied."""
     text = _to_public(site, upstream.text)
     stripped = site.profile.strip_elements
-    needs_look = patient is not None or any(f'"{rtype}"' in text for rtype in stripped)
+    includes = grant is not None and '"include"' in text
+    needs_look = (
+        patient is not None or includes or any(f'"{rtype}"' in text for rtype in stripped)
+    )
     if text and needs_look and "json" in upstream.headers.get("Content-Type", ""):
         try:
             data = json.loads(text)
@@ -234,9 +240,12 @@ def _relay(site: Site, upstream: requests.Response, patient: str | None) -> Resp
             if patient is not None and not is_bundle and patient_of(data) not in (None, patient):
                 return outcome(403, "forbidden", "Outside the launch patient")
             changed = strip_elements(data, site.profile)
-            if patient is not None and is_bundle:
+            if is_bundle and (patient is not None or includes):
                 count = _entry_count(data)
-                data = without_foreign(data, patient)
+                if patient is not None:
+                    data = without_foreign(data, patient)
+                if grant is not None:
+                    data = without_ungranted(data, grant)
                 changed = changed or _entry_count(data) != count
             if changed:
                 text = json.dumps(data)
@@ -249,8 +258,13 @@ def _relay(site: Site, upstream: requests.Response, patient: str | None) -> Resp
 
 
 def _entry_count(bundle: dict[str, Any]) -> int:
+    """Entries, counting those of the Bundles a batch-response holds."""
     entries = bundle.get("entry")
-    return len(entries) if isinstance(entries, list) else 0
+    if not isinstance(entries, list):
+        return 0
+    inner = [e.get("resource") for e in entries if isinstance(e, dict)]
+    nested = [r for r in inner if isinstance(r, dict) and r.get("resourceType") == "Bundle"]
+    return len(entries) + sum(_entry_count(r) for r in nested)
 
 
 def _to_public(site: Site, text: str) -> str:

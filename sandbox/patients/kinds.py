@@ -142,7 +142,9 @@ def opioid(pid: str, rng: Random, today: date) -> SeedPatient:
                 status=status,
             )
         )
-    res.append(
+    # The tramadol order names a Medication resource, as Epic's orders do: its code is only
+    # there, so the app must read the Medication (`_include`) to see an opioid at all.
+    res += r.by_reference(
         r.medication_request(
             f"{pid}-med-tramadol",
             pid,
@@ -153,7 +155,8 @@ def opioid(pid: str, rng: Random, today: date) -> SeedPatient:
             period_hours=6,
             requester=PAIN_DOC,
             prn=True,
-        )
+        ),
+        f"{pid}-medication-tramadol",
     )
     res.append(
         r.medication_request(

@@ -143,6 +143,17 @@ def gas_review(rid: str, pid: str, goal_id: str, effective: str, score: int, aut
     return res
 
 
+def by_reference(request: Json, medication_id: str) -> tuple[Json, Json]:
+    """The request ordering a Medication resource instead (as Epic does), and that Medication."""
+    concept = request.pop("medicationCodeableConcept")
+    medication = {"resourceType": "Medication", "id": medication_id, "code": concept}
+    request["medicationReference"] = {
+        "reference": f"Medication/{medication_id}",
+        "display": concept.get("text"),
+    }
+    return request, medication
+
+
 def medication_request(
     rid: str,
     pid: str,

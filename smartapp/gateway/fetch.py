@@ -178,8 +178,9 @@ def _absorb(item: _Progress, answer: FhirResponse | FhirError) -> None:
     for entry in body.get("entry") or ():
         resource = entry.get("resource") if isinstance(entry, Mapping) else None
         mode = ((entry.get("search") or {}).get("mode")) if isinstance(entry, Mapping) else None
-        # Included resources and OperationOutcome warnings are not search matches.
-        if isinstance(resource, dict) and mode in (None, "match"):
+        # Matches and what the search asked to include (`_include`: the Medication an order
+        # names); an OperationOutcome in a searchset is a warning about the search, not data.
+        if isinstance(resource, dict) and mode in (None, "match", "include"):
             if resource.get("resourceType") == "OperationOutcome":
                 continue
             item.resources.append(resource)

@@ -48,13 +48,18 @@ def browser(app: Flask, stack: Stack) -> FlaskClient:
 
 
 def ehr_launch(
-    client: FlaskClient, stack: Stack, *, profile: str = "open", **launch_params: str
+    client: FlaskClient,
+    stack: Stack,
+    *,
+    profile: str = "open",
+    kind: str = "typical",
+    **launch_params: str,
 ) -> TestResponse:
-    """An EHR launch of the typical patient through the app; the app's answer to the callback."""
+    """An EHR launch of a seeded patient through the app; the app's answer to the callback."""
     iss, code = launch(
         stack,
         profile=profile,
-        patient=patient_of_kind(stack, "typical"),
+        patient=patient_of_kind(stack, kind),
         practitioner=stack.practitioners[0].id,
         **launch_params,
     )

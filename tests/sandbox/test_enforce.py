@@ -4,7 +4,14 @@ from __future__ import annotations
 
 import pytest
 
-from sandbox.ehr.enforce import FhirCall, check_profile, check_scope, patient_of, without_foreign
+from sandbox.ehr.enforce import (
+    FhirCall,
+    check_profile,
+    check_scope,
+    patient_of,
+    without_foreign,
+    without_ungranted,
+)
 from sandbox.ehr.profiles import EPIC, OPEN, ORACLE
 from sandbox.ehr.scopes import Grant, Interaction, is_known_scope, parse_resource_scope
 
@@ -88,6 +95,43 @@ def test_foreign_entries_are_removed_from_bundles() -> None:
     kept = without_foreign(bundle, "p1")["entry"]
     assert isinstance(kept, list)
     assert len(kept) == 2
+
+
+def _searchset(*entries: tuple[str, str]) -> dict[str, object]:
+    return {
+        "resourceType": "Bundle",
+        "type": "searchset",
+        "entry": [
+            {"resource": {"resourceType": kind, "id": kind.lower()}, "search": {"mode": mode}}
+            for kind, mode in entries
+        ],
+    }
+
+
+def _kinds(bundle: dict[str, object]) -> list[str]:
+    entries = bundle["entry"]
+    assert isinstance(entries, list)
+    return [e["resource"]["resourceType"] for e in entries]
+
+
+def test_included_resources_the_token_may_not_read_are_removed() -> None:
+    found = _searchset(("MedicationRequest", "match"), ("Medication", "include"))
+    narrow = Grant.parse("patient/MedicationRequest.rs")
+    assert _kinds(without_ungranted(found, narrow)) == ["MedicationRequest"]
+    found = _searchset(("MedicationRequest", "match"), ("Medication", "include"))
+    wide = Grant.parse("patient/MedicationRequest.rs patient/Medication.rs")
+    assert _kinds(without_ungranted(found, wide)) == ["MedicationRequest", "Medication"]
+
+
+def test_a_batch_responses_searchsets_are_filtered_too() -> None:
+    inner = _searchset(("MedicationRequest", "match"), ("Medication", "include"))
+    batch: dict[str, object] = {
+        "resourceType": "Bundle",
+        "type": "batch-response",
+        "entry": [{"resource": inner, "response": {"status": "200 OK"}}],
+    }
+    without_ungranted(batch, Grant.parse("patient/MedicationRequest.rs"))
+    assert _kinds(inner) == ["MedicationRequest"]
 
 
 def test_profile_rules() -> None:

@@ -252,33 +252,48 @@ def test_typical_has_two_years_of_nrs_and_peg_and_a_prior_goal(
     assert any(g["lifecycleStatus"] == "completed" for g in of_type(typical, "Goal"))
 
 
-def daily_mme(request: dict[str, Any]) -> float:
+def ordered_codes(patient: SeedPatient, request: dict[str, Any]) -> list[str]:
+    """The codes of what a request orders: inline, or in the Medication it references."""
+    if "medicationCodeableConcept" in request:
+        return codes(request["medicationCodeableConcept"])
+    medication_id = request["medicationReference"]["reference"].removeprefix("Medication/")
+    [medication] = [m for m in of_type(patient, "Medication") if m["id"] == medication_id]
+    return codes(medication["code"])
+
+
+def daily_mme(patient: SeedPatient, request: dict[str, Any]) -> float:
     dosage = request["dosageInstruction"][0]
     repeat = dosage["timing"]["repeat"]
     per_day = repeat["frequency"] * 24 / repeat["period"]
     mg = dosage["doseAndRate"][0]["doseQuantity"]["value"] * per_day
-    factor = next(
-        MME_FACTORS[c] for c in codes(request["medicationCodeableConcept"]) if c in MME_FACTORS
-    )
+    factor = next(MME_FACTORS[c] for c in ordered_codes(patient, request) if c in MME_FACTORS)
     return float(mg * factor)
 
 
 def test_opioid_patient_is_above_50_mme_with_a_benzodiazepine(
     patients: dict[str, SeedPatient],
 ) -> None:
-    active = [
-        m for m in of_type(patients["opioid"], "MedicationRequest") if m["status"] == "active"
-    ]
-    opioids = [m for m in active if set(codes(m["medicationCodeableConcept"])) & set(MME_FACTORS)]
-    assert sum(daily_mme(m) for m in opioids) > 50
-    assert any(set(codes(m["medicationCodeableConcept"])) & BENZODIAZEPINES for m in active)
+    opioid = patients["opioid"]
+    active = [m for m in of_type(opioid, "MedicationRequest") if m["status"] == "active"]
+    opioids = [m for m in active if set(ordered_codes(opioid, m)) & set(MME_FACTORS)]
+    assert sum(daily_mme(opioid, m) for m in opioids) == 100
+    assert any(set(ordered_codes(opioid, m)) & BENZODIAZEPINES for m in active)
     oxycodone = [
-        m
-        for m in of_type(patients["opioid"], "MedicationRequest")
-        if "7804" in codes(m["medicationCodeableConcept"])
+        m for m in of_type(opioid, "MedicationRequest") if "7804" in ordered_codes(opioid, m)
     ]
     authored = sorted(date.fromisoformat(m["authoredOn"]) for m in oxycodone)
     assert (authored[-1] - authored[0]).days > 365  # long-term
+
+
+def test_the_opioid_patients_tramadol_is_ordered_by_reference_as_epic_does(
+    patients: dict[str, SeedPatient],
+) -> None:
+    opioid = patients["opioid"]
+    [tramadol] = [
+        m for m in of_type(opioid, "MedicationRequest") if m["id"].endswith("-med-tramadol")
+    ]
+    assert "medicationCodeableConcept" not in tramadol
+    assert "10689" in ordered_codes(opioid, tramadol)
 
 
 def test_heavy_sparse_and_empty_have_their_shapes(patients: dict[str, SeedPatient]) -> None:

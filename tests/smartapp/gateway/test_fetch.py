@@ -100,15 +100,21 @@ def test_an_ended_launch_is_not_a_partial_context() -> None:
 
 
 @responses.activate
-def test_included_resources_and_outcomes_are_not_matches() -> None:
-    body = bundle({"resourceType": "Goal", "id": "g1"})
+def test_included_resources_are_kept_and_outcomes_are_not() -> None:
+    # `_include=MedicationRequest:medication`: an order's code may sit only in the Medication.
+    order = {"resourceType": "MedicationRequest", "id": "r1"}
+    body = bundle(order)
     body["entry"] += [  # type: ignore[operator]
-        {"resource": {"resourceType": "Condition", "id": "c9"}, "search": {"mode": "include"}},
+        {"resource": {"resourceType": "Medication", "id": "m1"}, "search": {"mode": "include"}},
         {"resource": {"resourceType": "OperationOutcome"}, "search": {"mode": "outcome"}},
     ]
-    responses.get(f"{BASE}/Goal", json=body)
-    result = fetch_all(make_client(), (GOALS,))
-    assert [r["id"] for r in result.resources] == ["g1"]
+    responses.get(f"{BASE}/MedicationRequest", json=body)
+    spec = Spec("medications", "MedicationRequest", (("patient", "p1"),), "medications")
+    result = fetch_all(make_client(), (spec,))
+    assert [(r["resourceType"], r["id"]) for r in result.resources] == [
+        ("MedicationRequest", "r1"),
+        ("Medication", "m1"),
+    ]
 
 
 @responses.activate
