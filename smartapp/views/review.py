@@ -67,11 +67,9 @@ def _render(
     notice_kind: str = "error",
 ) -> tuple[str, int]:
     ctx = ehr.context(launch).context
-    resource, version = ehr.goal(launch, goal_id)
-    # One more read than the context: the plans with each step's goal and the confidence.
-    history = goal_history(
-        ctx, goal_id, goal=resource, plans=ehr.care_plans(launch), today=ehr.today()
-    )
+    # Beside the goal's own read, the plans with each step's goal and the confidence.
+    resource, version, plans = ehr.goal_and_plans(launch, goal_id)
+    history = goal_history(ctx, goal_id, goal=resource, plans=plans, today=ehr.today())
     body = render_template(
         "pages/review.html",
         page=page_frame(launch, ctx, "overview"),

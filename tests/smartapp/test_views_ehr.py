@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import re
+import threading
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
@@ -212,3 +213,30 @@ def test_where_steps_are_service_requests_the_review_asks_for_them_in_the_same_s
     assert client.get(path + "goals/g-1/review").status_code == 200
     review_search = care_plan_searches(wire)[-1]
     assert review_search["_include"] == ["CarePlan:activity-reference"]
+
+
+def test_the_review_reads_the_goal_and_the_care_plans_side_by_side(
+    client: FlaskClient, ehr: FakeEhr, wire: responses.RequestsMock
+) -> None:
+    # Round trips are what clinicians feel: the Goal read and the plans search go together.
+    install(wire, metadata=statement(batch=False))
+    path = run_launch(client, ehr)
+    assert client.get(path).status_code == 200  # the overview: the context (and its search)
+    both = threading.Barrier(2, timeout=10)  # each waits for the other: sequential reads fail
+    empty = {"resourceType": "Bundle", "type": "searchset", "entry": []}
+
+    def goal(_request: Any) -> tuple[int, dict[str, str], str]:
+        both.wait()
+        return 200, {}, json.dumps(GOAL)
+
+    def plans(_request: Any) -> tuple[int, dict[str, str], str]:
+        both.wait()
+        return 200, {}, json.dumps(empty)
+
+    wire.add_callback(responses.GET, f"{ISS}/Goal/g-1", callback=goal)
+    wire.replace(responses.GET, f"{ISS}/CarePlan", json=empty)
+    wire.remove(responses.GET, f"{ISS}/CarePlan")
+    wire.add_callback(responses.GET, f"{ISS}/CarePlan", callback=plans)
+    page = client.get(path + "goals/g-1/review")
+    assert page.status_code == 200, page.get_data(as_text=True)
+    assert not both.broken
