@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -17,6 +18,7 @@ from smartapp import create_app
 from smartapp.store import Store
 
 from .fake_ehr import APP, ISS, FakeEhr, write_tenants
+from .pages_kit import FakeGateway
 
 POSTGRES_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 SECRET = "test-secret-key-0123456789abcdefghijklmnop"
@@ -128,3 +130,19 @@ def run_launch(client: FlaskClient, ehr: FakeEhr, *, launch: str = "launch-123")
     response = client.get(callback)
     assert response.status_code == 303, response.get_data(as_text=True)
     return str(response.headers["Location"])
+
+
+@pytest.fixture
+def gateway(monkeypatch: pytest.MonkeyPatch) -> FakeGateway:
+    fake = FakeGateway()
+    fake.install(monkeypatch)
+    return fake
+
+
+@pytest.fixture
+def launched(client: FlaskClient, ehr: FakeEhr) -> str:
+    """The launch id of a completed EHR launch in this browser."""
+    path = run_launch(client, ehr)
+    found = re.fullmatch(r"/l/([^/]+)/", path)
+    assert found is not None
+    return found.group(1)

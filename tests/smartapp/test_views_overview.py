@@ -14,7 +14,7 @@ from rehab.medication import Medication, MmeReading
 
 from .conftest import run_launch
 from .fake_ehr import FakeEhr
-from .test_views_pages import TODAY, FakeGateway, make_context
+from .pages_kit import TODAY, FakeGateway, make_context
 from .test_views_summary import make_goal
 
 Render = Callable[[PatientContext], str]

@@ -25,24 +25,7 @@ from smartapp.web import LaunchSession
 from smartapp.writeback.placement import place_issues
 from smartapp.writeback.result import Failed, SaveResult, Written
 
-from .conftest import run_launch
-from .fake_ehr import FakeEhr
-from .test_views_pages import TODAY, FakeGateway, csrf_of, form_values, plan_form, post
-
-
-@pytest.fixture
-def gateway(monkeypatch: pytest.MonkeyPatch) -> FakeGateway:
-    fake = FakeGateway()
-    fake.install(monkeypatch)
-    return fake
-
-
-@pytest.fixture
-def launched(client: FlaskClient, ehr: FakeEhr) -> str:
-    found = re.fullmatch(r"/l/([^/]+)/", run_launch(client, ehr))
-    assert found is not None
-    return found.group(1)
-
+from .pages_kit import TODAY, FakeGateway, csrf_of, form_values, plan_form, post
 
 SaveFn = Callable[[LaunchSession, ActionPlan, str], SaveResult]
 

@@ -21,23 +21,7 @@ from smartapp.writeback.result import Failed, SaveResult, Written
 from smartapp.writeback.review import ReviewResult
 from smartapp.writeback.review_plan import by_hand
 
-from .conftest import run_launch
-from .fake_ehr import FakeEhr
-from .test_views_pages import FakeGateway, csrf_of, form_values, plan_form, post
-
-
-@pytest.fixture
-def gateway(monkeypatch: pytest.MonkeyPatch) -> FakeGateway:
-    fake = FakeGateway()
-    fake.install(monkeypatch)
-    return fake
-
-
-@pytest.fixture
-def launched(client: FlaskClient, ehr: FakeEhr) -> str:
-    found = re.fullmatch(r"/l/([^/]+)/", run_launch(client, ehr))
-    assert found is not None
-    return found.group(1)
+from .pages_kit import FakeGateway, csrf_of, form_values, plan_form, post
 
 
 def save_two_goals(client: FlaskClient, launch_id: str) -> Any:
