@@ -40,6 +40,7 @@ from rehab.measures import PegReading, peg_change
 from rehab.overview import OPEN_GOAL_STATUSES
 from rehab.rules import CONFIDENCE_THRESHOLD
 from smartapp.charts import format_value, one_per_day
+from smartapp.views.summary import change_words
 
 NOT_RECORDED = "not recorded"
 
@@ -368,14 +369,7 @@ def peg_then_words(then: PegReading | None, now: PegReading | None, start: date 
     change = peg_change(then.score, now.score)
     if change.direction == "same":
         return f"{now_words}, {then_words}: no change."
-    size = f"{abs(change.percent):.0f}% {'lower' if change.direction == 'better' else 'higher'}"
-    if change.meaningful:
-        verdict = (
-            "a meaningful improvement" if change.direction == "better" else "meaningfully worse"
-        )
-    else:
-        verdict = "not yet a meaningful change (30% or more counts)"
-    return f"{now_words}, {then_words}: {size}, {verdict}."
+    return f"{now_words}, {then_words}: {change_words(change)}."
 
 
 def _summary(ctx: PatientContext, goal_id: str, goal: Mapping[str, Any]) -> GoalSummary | None:

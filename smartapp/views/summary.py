@@ -104,6 +104,11 @@ def peg_words(baseline: PegReading | None, latest: PegReading | None) -> str:
     start = f"PEG {format_value(latest.score)} now, {format_value(baseline.score)} at baseline"
     if change.direction == "same":
         return f"{start}: no change."
+    return f"{start} ({baseline.when.isoformat()}): {change_words(change)}."
+
+
+def change_words(change: PegChange) -> str:
+    """A PEG change in words by the 30% rule: '27% lower, not yet a meaningful change ...'."""
     size = f"{abs(change.percent):.0f}% {'lower' if change.direction == 'better' else 'higher'}"
     if change.meaningful:
         verdict = (
@@ -111,7 +116,7 @@ def peg_words(baseline: PegReading | None, latest: PegReading | None) -> str:
         )
     else:
         verdict = "not yet a meaningful change (30% or more counts)"
-    return f"{start} ({baseline.when.isoformat()}): {size}, {verdict}."
+    return f"{size}, {verdict}"
 
 
 def _promis(ctx: PatientContext) -> tuple[PromisLine, ...]:
