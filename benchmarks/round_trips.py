@@ -10,6 +10,8 @@ sandbox's per-launch fault injection `latency_ms`, and measures, for each patien
   patient context, the write plan); sequential FHIR rounds as the app reports them, and the
   wall time (each sequential round costs at least the injected latency);
 - save -> answer: `POST api/plans` (the `transaction` strategy at the open site);
+- the review page of the goal just saved (HTML): its Goal read and care-plan search go side by
+  side, so its wall time is about one injected latency plus the app's time, not two;
 - the app's own CPU time for each step: user + system time of the app's process, read from
   /proc before and after (the EHR and the FHIR backend run in other processes or threads of
   this script, so they do not count).
@@ -123,6 +125,13 @@ def run_patient(stack: Stack, kind: str, latency_ms: int) -> list[Step]:
     assert saved.status_code == 201, answer
     steps.append(Step(name=f"save ({answer['strategy']})", rounds=answer["round_trips"],
                       wall_ms=wall, cpu_ms=cpu))
+    goal_id = next(w["id"] for w in answer["written"] if w["resourceType"] == "Goal")
+    # The review page: the Goal read and the care-plan search go side by side (one round
+    # trip, the context still cached); the page reports no count, so the wall time shows it.
+    page, wall, cpu = measure(pid, lambda: browser.get(
+        f"{stack.app_url}/l/{launch_id}/goals/{goal_id}/review", timeout=60))
+    assert page.status_code == 200, page.text[:300]
+    steps.append(Step(name="review page (HTML)", rounds="see wall", wall_ms=wall, cpu_ms=cpu))
     ctx = data["context"]
     print(f"  {kind}: {len(ctx['nrs'])} NRS, {len(ctx['peg'])} PEG, {len(ctx['goals'])} goals, "
           f"missing={data['missing']}", file=sys.stderr)

@@ -190,15 +190,28 @@ def care_plans(launch: LaunchSession) -> CarePlanRead:
     return CarePlanRead(resources=bundle_resources(answer.json))
 
 
-def goal_and_plans(
-    launch: LaunchSession, goal_id: str
-) -> tuple[dict[str, Any], str | None, CarePlanRead]:
-    """The Goal with its version and the care plans, read side by side: one round trip, not two."""
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ReviewReads:
+    """What the review page reads: the context, the Goal now with its version, the care plans."""
+
+    context: ContextResult
+    goal: dict[str, Any]
+    version: str | None
+    plans: CarePlanRead
+
+
+def review_reads(launch: LaunchSession, goal_id: str) -> ReviewReads:
+    """The review page's reads side by side: one round trip, not three, when the context is
+    not cached (a save has just invalidated it), and one, not two, when it is."""
+    in_context = copy_current_request_context(context)
     read_plans = copy_current_request_context(care_plans)
-    with ThreadPoolExecutor(max_workers=1) as pool:
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        loaded = pool.submit(in_context, launch)
         plans = pool.submit(read_plans, launch)
         found, version = goal(launch, goal_id)
-        return found, version, plans.result()
+        return ReviewReads(
+            context=loaded.result(), goal=found, version=version, plans=plans.result()
+        )
 
 
 def review(

@@ -66,10 +66,10 @@ def _render(
     notice_lines: tuple[str, ...] = (),
     notice_kind: str = "error",
 ) -> tuple[str, int]:
-    ctx = ehr.context(launch).context
-    # Beside the goal's own read, the plans with each step's goal and the confidence.
-    resource, version, plans = ehr.goal_and_plans(launch, goal_id)
-    history = goal_history(ctx, goal_id, goal=resource, plans=plans, today=ehr.today())
+    # The context, the goal now, and the plans with each step's goal and the confidence.
+    reads = ehr.review_reads(launch, goal_id)
+    ctx, version = reads.context.context, reads.version
+    history = goal_history(ctx, goal_id, goal=reads.goal, plans=reads.plans, today=ehr.today())
     body = render_template(
         "pages/review.html",
         page=page_frame(launch, ctx, "overview"),
