@@ -10,6 +10,7 @@ from enum import Enum
 
 from sqlalchemy import Engine, insert, select
 
+from smartapp.store.engine import write_transaction
 from smartapp.store.schema import audit_log
 from smartapp.store.sessions import Clock, utc
 
@@ -49,7 +50,7 @@ class AuditLog:
 
     def append(self, entry: AuditEntry) -> None:
         """Record one entry, stamped with the current time."""
-        with self._engine.begin() as conn:
+        with write_transaction(self._engine) as conn:
             conn.execute(
                 insert(audit_log).values(
                     at=self._now(),

@@ -8,6 +8,7 @@ from datetime import timedelta
 from sqlalchemy import Engine, delete, insert, select
 from sqlalchemy.exc import IntegrityError
 
+from smartapp.store.engine import write_transaction
 from smartapp.store.schema import tenant_cache
 from smartapp.store.sessions import Clock, utc
 
@@ -39,7 +40,7 @@ class TenantCache:
         now = self._now()
         where = (table.c.tenant == tenant) & (table.c.kind == kind)
         try:
-            with self._engine.begin() as conn:
+            with write_transaction(self._engine) as conn:
                 conn.execute(delete(table).where(where))
                 conn.execute(
                     insert(table).values(
@@ -59,5 +60,5 @@ class TenantCache:
         where = table.c.tenant == tenant
         if kind is not None:
             where = where & (table.c.kind == kind)
-        with self._engine.begin() as conn:
+        with write_transaction(self._engine) as conn:
             conn.execute(delete(table).where(where))

@@ -26,6 +26,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.sql.elements import ColumnElement
 
 from smartapp.store.crypto import Cipher
+from smartapp.store.engine import write_transaction
 from smartapp.store.schema import metadata
 from smartapp.store.sessions import Clock
 
@@ -124,7 +125,7 @@ class DraftStore:
             raise DraftTooLarge(f"a draft is limited to {MAX_DRAFT_BYTES // 1024} KB")
         sealed, now = self._cipher.seal(data), self._now()
         key = _draft_key(tenant, patient_id, fhir_user)
-        with self._engine.begin() as conn:
+        with write_transaction(self._engine) as conn:
             current = conn.execute(select(drafts.c.version).where(key)).scalar_one_or_none()
             if current is None:
                 try:
@@ -160,7 +161,7 @@ class DraftStore:
 
     def clear(self, tenant: str, patient_id: str, fhir_user: str) -> None:
         """Remove the draft (after the plan it held was saved)."""
-        with self._engine.begin() as conn:
+        with write_transaction(self._engine) as conn:
             conn.execute(delete(drafts).where(_draft_key(tenant, patient_id, fhir_user)))
 
 
@@ -202,7 +203,7 @@ class IdempotencyStore:
         """Claim `key` for `owner`, or learn that another request has it or finished it."""
         now = self._now()
         try:
-            with self._engine.begin() as conn:
+            with write_transaction(self._engine) as conn:
                 conn.execute(
                     insert(idempotency).values(
                         tenant=tenant, key=key, request_hash=request_hash, owner=owner,
@@ -213,7 +214,7 @@ class IdempotencyStore:
         except IntegrityError:
             pass
         where = and_(idempotency.c.tenant == tenant, idempotency.c.key == key)
-        with self._engine.begin() as conn:
+        with write_transaction(self._engine) as conn:
             row = conn.execute(select(idempotency).where(where)).one_or_none()
             if row is None:  # finished and released between our insert and select
                 return self.claim(tenant, key, request_hash=request_hash, owner=owner)
@@ -241,7 +242,7 @@ class IdempotencyStore:
         self, tenant: str, key: str, *, owner: str, status_code: int, response: dict[str, object]
     ) -> None:
         """Record the answer of a claimed save so later requests replay it."""
-        with self._engine.begin() as conn:
+        with write_transaction(self._engine) as conn:
             conn.execute(
                 update(idempotency)
                 .where(and_(idempotency.c.tenant == tenant, idempotency.c.key == key,
@@ -251,7 +252,7 @@ class IdempotencyStore:
 
     def release(self, tenant: str, key: str, *, owner: str) -> None:
         """Give a claim up without an answer (the save failed before anything was known)."""
-        with self._engine.begin() as conn:
+        with write_transaction(self._engine) as conn:
             conn.execute(
                 delete(idempotency).where(
                     and_(idempotency.c.tenant == tenant, idempotency.c.key == key,

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Engine, create_engine, event, text
+from sqlalchemy import Connection, Engine, create_engine, event, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import SQLAlchemyError
 
@@ -17,6 +19,19 @@ from smartapp.store.schema import metadata
 SQLITE_IMMEDIATE = "functionfirst_sqlite_immediate"
 _MIGRATION_LOCK = 0x46464D49  # "FFMI": the advisory lock key of schema creation
 _SCHEMA_NAME = re.compile(r"^[a-z_][a-z0-9_]{0,62}$")
+
+
+@contextmanager
+def write_transaction(engine: Engine) -> Iterator[Connection]:
+    """A transaction that writes (commits at the end, rolls back on an error).
+
+    On SQLite it opens with BEGIN IMMEDIATE. A deferred transaction that reads and then writes
+    fails at once with "database is locked" when another connection committed in between
+    (WAL's SQLITE_BUSY_SNAPSHOT: the busy timeout does not apply); taking the write lock first
+    makes the other writer wait instead. On PostgreSQL it is a plain transaction.
+    """
+    with engine.connect().execution_options(**{SQLITE_IMMEDIATE: True}) as conn, conn.begin():
+        yield conn
 
 
 def _sqlite_events(engine: Engine) -> None:
@@ -85,7 +100,7 @@ def migrate(engine: Engine) -> None:
             conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _MIGRATION_LOCK})
             metadata.create_all(conn)
         return
-    with engine.connect().execution_options(**{SQLITE_IMMEDIATE: True}) as conn, conn.begin():
+    with write_transaction(engine) as conn:
         metadata.create_all(conn)
 
 

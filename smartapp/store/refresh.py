@@ -18,7 +18,7 @@ from sqlalchemy import Connection, Engine, select, update
 from sqlalchemy.engine import Row
 
 from smartapp.store.crypto import Cipher
-from smartapp.store.engine import SQLITE_IMMEDIATE
+from smartapp.store.engine import write_transaction
 from smartapp.store.schema import launch_sessions
 from smartapp.store.sessions import Clock, LaunchRecord, launch_record, utc
 
@@ -68,7 +68,7 @@ def _load(conn: Connection, launch_id: str, *, for_update: bool) -> Row[Any]:
 def _postgres(
     engine: Engine, cipher: Cipher, launch_id: str, seen_version: int, refresher: Refresher
 ) -> LaunchRecord:
-    with engine.begin() as conn:
+    with write_transaction(engine) as conn:
         row = _load(conn, launch_id, for_update=True)
         if row.token_version != seen_version:
             return launch_record(row, cipher)
@@ -90,7 +90,7 @@ def _sqlite(
     holder = uuid.uuid4().hex
     give_up = time.monotonic() + wait
     while True:
-        with engine.connect().execution_options(**{SQLITE_IMMEDIATE: True}) as conn, conn.begin():
+        with write_transaction(engine) as conn:
             row = _load(conn, launch_id, for_update=False)
             if row.token_version != seen_version:
                 return launch_record(row, cipher)
@@ -110,12 +110,12 @@ def _sqlite(
     try:
         tokens, expires_at = refresher(record.tokens)
     except BaseException:
-        with engine.begin() as conn:
+        with write_transaction(engine) as conn:
             conn.execute(
                 update(launch_sessions).where(mine).values(refresh_holder=None, refresh_until=None)
             )
         raise
-    with engine.connect().execution_options(**{SQLITE_IMMEDIATE: True}) as conn, conn.begin():
+    with write_transaction(engine) as conn:
         _write(conn, cipher, launch_id, tokens, expires_at, seen_version)
         return launch_record(_load(conn, launch_id, for_update=False), cipher)
 

@@ -12,6 +12,7 @@ from sqlalchemy import Engine, delete, insert, select, update
 from sqlalchemy.engine import Row
 
 from smartapp.store.crypto import Cipher
+from smartapp.store.engine import write_transaction
 from smartapp.store.schema import browser_sessions, launch_sessions, pending_authorizations
 
 Clock = Callable[[], datetime]
@@ -99,7 +100,7 @@ class SessionStore:
         """Start a browser session; returns the raw id for the cookie (only its hash is kept)."""
         sid = new_opaque_id()
         now = self._now()
-        with self._engine.begin() as conn:
+        with write_transaction(self._engine) as conn:
             conn.execute(
                 insert(browser_sessions).values(
                     sid_hash=self._cipher.lookup_hash(sid), created_at=now, last_seen_at=now
@@ -122,7 +123,7 @@ class SessionStore:
         new_sid = new_opaque_id()
         old_hash, new_hash = self._cipher.lookup_hash(old_sid), self._cipher.lookup_hash(new_sid)
         now = self._now()
-        with self._engine.begin() as conn:
+        with write_transaction(self._engine) as conn:
             conn.execute(
                 insert(browser_sessions).values(sid_hash=new_hash, created_at=now, last_seen_at=now)
             )
@@ -138,7 +139,7 @@ class SessionStore:
     ) -> None:
         """Keep an authorization in flight, bound to the browser session, for `ttl`."""
         now = self._now()
-        with self._engine.begin() as conn:
+        with write_transaction(self._engine) as conn:
             conn.execute(
                 insert(pending_authorizations).values(
                     state_hash=self._cipher.lookup_hash(state),
@@ -156,7 +157,7 @@ class SessionStore:
         where = (table.c.state_hash == self._cipher.lookup_hash(state)) & (
             table.c.sid_hash == self._cipher.lookup_hash(sid)
         )
-        with self._engine.begin() as conn:
+        with write_transaction(self._engine) as conn:
             row = conn.execute(select(table).where(where)).one_or_none()
             if row is None:
                 return None
@@ -182,7 +183,7 @@ class SessionStore:
         """Store a completed launch under the browser session; returns the new launch id."""
         launch_id = new_opaque_id()
         now = self._now()
-        with self._engine.begin() as conn:
+        with write_transaction(self._engine) as conn:
             conn.execute(
                 insert(launch_sessions).values(
                     launch_id=launch_id,
@@ -213,11 +214,11 @@ class SessionStore:
             return None
         now = self._now()
         if now - utc(row.last_seen_at) > _TOUCH_EVERY:
-            with self._engine.begin() as conn:
+            with write_transaction(self._engine) as conn:
                 conn.execute(
                     update(table).where(table.c.launch_id == launch_id).values(last_seen_at=now)
                 )
-            with self._engine.begin() as conn:
+            with write_transaction(self._engine) as conn:
                 conn.execute(
                     update(browser_sessions)
                     .where(browser_sessions.c.sid_hash == self._cipher.lookup_hash(sid))
@@ -235,7 +236,7 @@ class SessionStore:
 
     def end_launch(self, launch_id: str) -> None:
         """Forget a launch and its tokens."""
-        with self._engine.begin() as conn:
+        with write_transaction(self._engine) as conn:
             conn.execute(delete(launch_sessions).where(launch_sessions.c.launch_id == launch_id))
 
     def purge_expired(self) -> int:
@@ -243,7 +244,7 @@ class SessionStore:
         now = self._now()
         idle_cut, max_cut = now - self._policy.idle, now - self._policy.max_age
         removed = 0
-        with self._engine.begin() as conn:
+        with write_transaction(self._engine) as conn:
             removed += conn.execute(
                 delete(pending_authorizations).where(pending_authorizations.c.expires_at <= now)
             ).rowcount

@@ -13,6 +13,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import Column, DateTime, LargeBinary, String, Table, and_, delete, insert, select
 
 from smartapp.store import Store
+from smartapp.store.engine import write_transaction
 from smartapp.store.schema import metadata
 
 saved_plans = Table(
@@ -57,7 +58,7 @@ class SavedPlans:
             {"plan": plan, "result": result, "patient_name": patient_name}
         )
         key = and_(saved_plans.c.launch_id == launch_id, saved_plans.c.plan_key == plan_key)
-        with self._store.engine.begin() as conn:
+        with write_transaction(self._store.engine) as conn:
             conn.execute(delete(saved_plans).where(key))
             conn.execute(
                 insert(saved_plans).values(
