@@ -50,3 +50,16 @@ def test_a_read_then_write_survives_another_writer_arriving_in_between(tmp_path:
             assert conn.execute(text("SELECT n FROM counter")).scalar_one() == 11  # none lost
     finally:
         engine.dispose()
+
+
+def test_every_write_in_the_app_goes_through_write_transaction() -> None:
+    # A bare `engine.begin()` is a deferred transaction on SQLite: the race above comes back.
+    root = Path(__file__).resolve().parents[3] / "smartapp"
+    bare = [
+        f"{path.relative_to(root)}:{number}"
+        for path in sorted(root.rglob("*.py"))
+        if path.name != "engine.py"
+        for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1)
+        if ".begin()" in line
+    ]
+    assert bare == []
