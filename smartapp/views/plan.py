@@ -6,9 +6,11 @@ lost on an error, a refused save or a closed tab (the draft returns on the next 
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Mapping
 
 from flask import Response, jsonify, redirect, render_template, request, url_for
+from sqlalchemy.exc import SQLAlchemyError
 from werkzeug.wrappers import Response as BaseResponse
 
 from rehab.rules import confidence_gate, follow_up_defaults, plan_warnings
@@ -21,6 +23,8 @@ from smartapp.views import edits, ehr, refusal
 from smartapp.views.pages import bp, page_frame
 from smartapp.views.words import error_words, said, strategy_words
 from smartapp.web import LaunchSession, current_launch, launched_view
+
+log = logging.getLogger("functionfirst.pages")
 
 GATE_SUMMARY = (
     "Not saved: the confidence is below 7 — make the plan smaller or easier, or record why "
@@ -62,6 +66,10 @@ def _store(launch: LaunchSession, fields: Mapping[str, str], plan_key: str) -> s
             data={"fields": dict(fields), "plan_key": plan_key},
         )
     except (DraftConflict, DraftTooLarge):
+        return "The draft could not be stored; keep this page open until you save."
+    except SQLAlchemyError as exc:
+        # The draft is a safety net: the app's database failing must not cost the save itself.
+        log.warning("draft not stored: %s", type(exc).__name__, extra={"event": "draft_error"})
         return "The draft could not be stored; keep this page open until you save."
     return f"Draft kept at {ehr.now():%H:%M}."
 

@@ -15,12 +15,14 @@ from typing import Any
 import pytest
 import responses
 from flask.testing import FlaskClient
+from sqlalchemy.exc import OperationalError
 
 from rehab.context import ReviewRecord
 from rehab.goal import ActionStep, Frequency, PeriodUnit
 from rehab.plan import ActionPlan
 from smartapp.gateway.capabilities import Strategy
 from smartapp.gateway.errors import FhirError, FhirInvalid, FhirUnavailable
+from smartapp.store.drafts import DraftStore
 from smartapp.views import ehr
 from smartapp.views.review_history import CarePlanRead
 from smartapp.web import LaunchSession
@@ -197,6 +199,22 @@ def test_a_saved_plan_says_where_it_went_in_plain_words_and_offers_the_handout(
     pdf = client.get(f"/l/{launched}/handout/{plan_key}.pdf")
     assert pdf.mimetype == "application/pdf"
     assert pdf.data.startswith(b"%PDF-")
+
+
+def test_a_draft_the_database_cannot_keep_does_not_cost_the_save(
+    client: FlaskClient, launched: str, gateway: FakeGateway, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The draft is a safety net; "database is locked" while keeping it must not fail the save.
+    def locked(*_args: object, **_kwargs: object) -> None:
+        raise OperationalError("UPDATE ff_drafts", {}, Exception("database is locked"))
+
+    fields = {**plan_form(client, launched), "template": "lunch-with-friend"}
+    monkeypatch.setattr(DraftStore, "put", locked)
+    page = post(client, f"/l/{launched}/plan", fields).get_data(as_text=True)
+    assert "The draft could not be stored; keep this page open until you save." in page
+    response = save_one_goal(client, launched)
+    assert response.status_code == 303
+    assert len(gateway.saved) == 1
 
 
 def test_an_ehr_outage_on_save_keeps_the_form_and_says_what_to_do(
