@@ -95,36 +95,33 @@ tenant_cache = Table(
     Column("expires_at", DateTime(timezone=True), nullable=False),
 )
 
-# The database refuses to change or delete audit rows, whoever asks.
-event.listen(
-    audit_log,
-    "after_create",
-    DDL(  # type: ignore[no-untyped-call]
+# The database refuses to change or delete audit rows, whoever asks: (dialect, statement) pairs
+# run once the table exists.
+_AUDIT_APPEND_ONLY_DDL = (
+    (
+        "sqlite",
         "CREATE TRIGGER ff_audit_log_no_update BEFORE UPDATE ON ff_audit_log "
-        "BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END"
-    ).execute_if(dialect="sqlite"),
-)
-event.listen(
-    audit_log,
-    "after_create",
-    DDL(  # type: ignore[no-untyped-call]
+        "BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END",
+    ),
+    (
+        "sqlite",
         "CREATE TRIGGER ff_audit_log_no_delete BEFORE DELETE ON ff_audit_log "
-        "BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END"
-    ).execute_if(dialect="sqlite"),
-)
-event.listen(
-    audit_log,
-    "after_create",
-    DDL(  # type: ignore[no-untyped-call]
+        "BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END",
+    ),
+    (
+        "postgresql",
         "CREATE OR REPLACE FUNCTION ff_audit_log_append_only() RETURNS trigger AS $$ "
-        "BEGIN RAISE EXCEPTION 'the audit log is append-only'; END; $$ LANGUAGE plpgsql"
-    ).execute_if(dialect="postgresql"),
-)
-event.listen(
-    audit_log,
-    "after_create",
-    DDL(  # type: ignore[no-untyped-call]
+        "BEGIN RAISE EXCEPTION 'the audit log is append-only'; END; $$ LANGUAGE plpgsql",
+    ),
+    (
+        "postgresql",
         "CREATE TRIGGER ff_audit_log_append_only BEFORE UPDATE OR DELETE ON ff_audit_log "
-        "FOR EACH ROW EXECUTE FUNCTION ff_audit_log_append_only()"
-    ).execute_if(dialect="postgresql"),
+        "FOR EACH ROW EXECUTE FUNCTION ff_audit_log_append_only()",
+    ),
 )
+for _dialect, _statement in _AUDIT_APPEND_ONLY_DDL:
+    event.listen(
+        audit_log,
+        "after_create",
+        DDL(_statement).execute_if(dialect=_dialect),  # type: ignore[no-untyped-call]
+    )
