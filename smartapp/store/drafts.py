@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from enum import Enum
 
 from sqlalchemy import (
@@ -28,7 +28,7 @@ from sqlalchemy.sql.elements import ColumnElement
 from smartapp.store.crypto import Cipher
 from smartapp.store.engine import write_transaction
 from smartapp.store.schema import metadata
-from smartapp.store.sessions import Clock
+from smartapp.store.sessions import Clock, utc
 
 # A draft comes back on the next launch for the same patient and clinician at the same site.
 # The payload (clinician-typed plan text: PHI) is encrypted at rest like the tokens.
@@ -60,10 +60,6 @@ idempotency = Table(
 )
 
 MAX_DRAFT_BYTES = 256 * 1024
-
-
-def _utc(value: datetime) -> datetime:
-    return value if value.tzinfo is not None else value.replace(tzinfo=UTC)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -106,7 +102,7 @@ class DraftStore:
         return Draft(
             data=self._cipher.open(found.payload),
             version=found.version,
-            updated_at=_utc(found.updated_at),
+            updated_at=utc(found.updated_at),
             launch_id=found.launch_id,
         )
 
@@ -226,7 +222,7 @@ class IdempotencyStore:
                     status_code=row.status_code,
                     response=json.loads(row.response),
                 )
-            if _utc(row.lease_until) > now:
+            if utc(row.lease_until) > now:
                 return Claim(kind=ClaimKind.BUSY)
             # The first worker died mid-save: take over. The save itself is idempotent at the
             # EHR (identifiers from the plan key), so running it again lands nothing twice.
