@@ -7,6 +7,7 @@ import json
 import re
 from datetime import UTC, date, datetime
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlsplit
 
 import pytest
@@ -15,6 +16,7 @@ from requests import PreparedRequest
 
 from fhir_mappers import InvalidResourceError, check_resource, validated
 from launch.scopes import GrantedScopes
+from rehab.plan import ActionPlan
 from smartapp.gateway.capabilities import (
     Strategy,
     WritePlan,
@@ -47,6 +49,26 @@ def every_write(strategy: Strategy) -> WritePlan:
     )
 
 
+def save(write_plan: WritePlan, plan: ActionPlan | None = None, **extra: Any) -> SaveResult:
+    """save_plan for Patient/p1 by Practitioner/9 as plan-1, recorded today at 10:00 UTC;
+    `extra` (a hook, on_behalf_of) goes to save_plan as it is."""
+    return save_plan(
+        make_client(),
+        make_plan() if plan is None else plan,
+        write_plan=write_plan,
+        patient_id="p1",
+        author="Practitioner/9",
+        today=TODAY,
+        plan_key="plan-1",
+        recorded=datetime(2026, 11, 23, 10, 0, tzinfo=UTC),
+        **extra,
+    )
+
+
+def save_sequentially(events: list[WriteEvent]) -> SaveResult:
+    return save(every_write(Strategy.SEQUENTIAL), hook=events.append)
+
+
 def test_the_goal_sent_has_the_required_elements_and_nothing_extra() -> None:
     # smart.md 83: US Core Goal lifecycleStatus, description and subject; validated before it
     # leaves; no free-text copies (the plan's barriers stay out of the Goal)
@@ -68,15 +90,9 @@ def test_the_goal_sent_has_the_required_elements_and_nothing_extra() -> None:
                 ],
             },
         )
-        save_plan(
-            make_client(),
+        save(
+            every_write(Strategy.TRANSACTION),
             make_plan(barriers=("Fear of a flare after the divorce",)),
-            write_plan=every_write(Strategy.TRANSACTION),
-            patient_id="p1",
-            author="Practitioner/9",
-            today=TODAY,
-            plan_key="plan-1",
-            recorded=datetime(2026, 11, 23, 10, 0, tzinfo=UTC),
         )
         sent = json.loads(wire.calls[0].request.body or "{}")
     goals = [e["resource"] for e in sent["entry"] if e["resource"]["resourceType"] == "Goal"]
@@ -100,17 +116,7 @@ def test_a_write_the_ehr_forbids_is_reported_once_and_not_retried() -> None:
     events: list[WriteEvent] = []
     with responses.RequestsMock(assert_all_requests_are_fired=False) as wire:
         wire.post(f"{BASE}/Goal", status=403, json=REFUSED)
-        result = save_plan(
-            make_client(),
-            make_plan(),
-            write_plan=every_write(Strategy.SEQUENTIAL),
-            patient_id="p1",
-            author="Practitioner/9",
-            today=TODAY,
-            plan_key="plan-1",
-            recorded=datetime(2026, 11, 23, 10, 0, tzinfo=UTC),
-            hook=events.append,
-        )
+        result = save_sequentially(events)
         assert [(c.request.method, c.request.url) for c in wire.calls] == [("POST", f"{BASE}/Goal")]
     assert result.written == ()
     assert [(f.resource_type, f.status) for f in result.failed] == [("Goal", 403)]
@@ -134,20 +140,6 @@ def ehr_that_creates(wire: responses.RequestsMock, *, provenance_status: int = 2
         return 201, {"Content-Type": "application/fhir+json"}, json.dumps(body)
 
     wire.add_callback(responses.POST, re.compile(re.escape(BASE) + r"/[A-Za-z]+$"), callback=create)
-
-
-def save_sequentially(events: list[WriteEvent]) -> SaveResult:
-    return save_plan(
-        make_client(),
-        make_plan(),
-        write_plan=every_write(Strategy.SEQUENTIAL),
-        patient_id="p1",
-        author="Practitioner/9",
-        today=TODAY,
-        plan_key="plan-1",
-        recorded=datetime(2026, 11, 23, 10, 0, tzinfo=UTC),
-        hook=events.append,
-    )
 
 
 def test_every_write_is_followed_by_a_provenance_naming_the_versions_and_the_author() -> None:
@@ -204,17 +196,7 @@ def audited_save(store: Store, write_plan: WritePlan) -> tuple[AuditEntry, ...]:
         store.audit.append(AuditEntry(action=event.action, outcome=outcome, launch_id="l-1",
                                       resources=event.resources, detail=event.detail))  # fmt: skip
 
-    save_plan(
-        make_client(),
-        make_plan(),
-        write_plan=write_plan,
-        patient_id="p1",
-        author="Practitioner/9",
-        today=TODAY,
-        plan_key="plan-1",
-        recorded=datetime(2026, 11, 23, 10, 0, tzinfo=UTC),
-        hook=hook,
-    )
+    save(write_plan, hook=hook)
     return store.audit.entries(launch_id="l-1")
 
 
@@ -271,11 +253,7 @@ def test_the_provenance_names_the_tenants_organisation() -> None:
     # smart.md 73: agent onBehalfOf, record by record and inside a transaction
     with responses.RequestsMock(assert_all_requests_are_fired=False) as wire:
         ehr_that_creates(wire)
-        save_plan(
-            make_client(), make_plan(), write_plan=every_write(Strategy.SEQUENTIAL),
-            patient_id="p1", author="Practitioner/9", today=TODAY, plan_key="plan-1",
-            recorded=datetime(2026, 11, 23, 10, 0, tzinfo=UTC), on_behalf_of=ORG,
-        )  # fmt: skip
+        save(every_write(Strategy.SEQUENTIAL), on_behalf_of=ORG)
         provenance = json.loads(wire.calls[-1].request.body or "{}")
     assert provenance["resourceType"] == "Provenance"
     author = next(a for a in provenance["agent"] if a["type"]["coding"][0]["code"] == "author")
@@ -283,11 +261,7 @@ def test_the_provenance_names_the_tenants_organisation() -> None:
     with responses.RequestsMock(assert_all_requests_are_fired=False) as wire:
         wire.post(f"{BASE}/", status=500)  # only the request body matters here
         ehr_that_creates(wire)
-        save_plan(
-            make_client(), make_plan(), write_plan=every_write(Strategy.TRANSACTION),
-            patient_id="p1", author="Practitioner/9", today=TODAY, plan_key="plan-1",
-            recorded=datetime(2026, 11, 23, 10, 0, tzinfo=UTC), on_behalf_of=ORG,
-        )  # fmt: skip
+        save(every_write(Strategy.TRANSACTION), on_behalf_of=ORG)
         bundle = json.loads(wire.calls[0].request.body or "{}")
     assert bundle["type"] == "transaction"
     inside = bundle["entry"][-1]["resource"]
