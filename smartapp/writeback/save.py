@@ -57,13 +57,6 @@ def save_plan(
     `on_behalf_of` ("Organization/<id>", the tenant's) goes into each Provenance (smart.md 73).
     """
     hook = scope_on_refusal(hook, write_plan.granted_scope)
-    bundle = plan_to_transaction(
-        plan, patient_id=patient_id, author=author, today=today, plan_key=plan_key,
-        activity_style=activity_style, conditions=tuple(conditions),
-    )
-    if write_plan.strategy is Strategy.EXPORT:
-        return SaveResult(strategy=Strategy.EXPORT, written=(), warnings=(NOTHING_WRITTEN,),
-                          export_bundle=bundle)
     if write_plan.strategy is Strategy.NOTE:
         text = plan_text(plan)
         pdf = handout_pdf(build_handout(plan, patient_name=patient_name, today=today))
@@ -73,23 +66,23 @@ def save_plan(
         result = _save_note(client, entry, write_plan=write_plan, hook=hook)
         return _with_provenance(client, result, write_plan, author=author, recorded=recorded,
                                 hook=hook, on_behalf_of=on_behalf_of)
+    # Inside a transaction the server rewrites urn:uuid targets to the ids it assigns (FHIR R4
+    # http.html#trules), so the Provenance goes in the Bundle, naming resources not yet created.
+    # Record by record it is written after the rest (`bundle_entries` leaves it out), naming
+    # what landed. The plan is mapped (and validated) once either way.
+    in_bundle = write_plan.strategy is Strategy.TRANSACTION and write_plan.provenance
+    bundle = plan_to_transaction(
+        plan, recorded=recorded if in_bundle else None, on_behalf_of=on_behalf_of,
+        patient_id=patient_id, author=author, today=today, plan_key=plan_key,
+        activity_style=activity_style, conditions=tuple(conditions),
+    )
+    if write_plan.strategy is Strategy.EXPORT:
+        return SaveResult(strategy=Strategy.EXPORT, written=(), warnings=(NOTHING_WRITTEN,),
+                          export_bundle=bundle)
     bundle, dropped = _writable(bundle, write_plan)
     warnings = _dropped_words(dropped)
     if write_plan.strategy is Strategy.TRANSACTION:
-        full = bundle
-        if write_plan.provenance:
-            # Inside a transaction the server rewrites urn:uuid targets to the ids it assigns
-            # (FHIR R4 http.html#trules), so the Provenance names resources not yet created.
-            full = _writable(
-                plan_to_transaction(
-                    plan, recorded=recorded, on_behalf_of=on_behalf_of, patient_id=patient_id,
-                    author=author, today=today,
-                    plan_key=plan_key, activity_style=activity_style,
-                    conditions=tuple(conditions),
-                ),
-                write_plan,
-            )[0]
-        result = save_transaction(client, full, hook=hook)
+        result = save_transaction(client, bundle, hook=hook)
         status = result.failed[0].status if result.failed else None
         unknown = status is not None and (status in (0, 429) or status >= 500)
         refused = status in (400, 405, 501)
@@ -186,12 +179,8 @@ def _dropped_words(dropped: tuple[str, ...]) -> tuple[str, ...]:
 
 def _add_warnings(result: SaveResult, warnings: tuple[str, ...], *,
                   extra_trips: int = 0) -> SaveResult:
-    return SaveResult(
-        strategy=result.strategy, written=result.written,
-        warnings=(*warnings, *result.warnings), failed=result.failed,
-        compensated=result.compensated, export_bundle=result.export_bundle,
-        round_trips=result.round_trips + extra_trips,
-    )
+    return replace(result, warnings=(*warnings, *result.warnings),
+                   round_trips=result.round_trips + extra_trips)
 
 
 def _with_provenance(client: FhirClient, result: SaveResult, write_plan: WritePlan, *,
@@ -229,9 +218,6 @@ def _with_provenance(client: FhirClient, result: SaveResult, write_plan: WritePl
                             resources=(made.reference,)))
     if not extra and not warnings:
         return result
-    return SaveResult(
-        strategy=result.strategy, written=(*result.written, *extra),
-        warnings=(*result.warnings, *warnings), failed=result.failed,
-        compensated=result.compensated, export_bundle=result.export_bundle,
-        round_trips=result.round_trips + len(extra) + len(warnings),
-    )
+    return replace(result, written=(*result.written, *extra),
+                   warnings=(*result.warnings, *warnings),
+                   round_trips=result.round_trips + len(extra) + len(warnings))
