@@ -27,7 +27,7 @@ from rehab import (
     PromisKind,
     PromisReading,
     ReviewRecord,
-    gas_answer,
+    gas_score,
 )
 
 Reading = NrsReading | PegReading | PromisReading | ReviewRecord | MmeReading
@@ -45,16 +45,6 @@ def _kinds() -> dict[tuple[str, str], str]:
     kinds.update({(LOINC, code): "gas" for code in lists.gas_codes})
     kinds.update({(item.system, item.code): "mme" for item in lists.recorded_mme})
     return kinds
-
-
-@cache
-def _gas_scores() -> dict[str, int]:
-    scores = {}
-    for score in range(-2, 3):
-        answer = gas_answer(score)
-        if answer is not None:
-            scores[answer[0]] = score
-    return scores
 
 
 def _kind(concept: object) -> str | None:
@@ -109,10 +99,10 @@ def _peg(resource: Mapping[str, Any], when: date) -> PegReading:
 
 def _gas(resource: Mapping[str, Any], when: date) -> ReviewRecord:
     score = None
-    scores = _gas_scores()
     for system, code, _ in codings(resource.get("valueCodeableConcept")):
-        if system == LOINC and code in scores:
-            score = scores[code]
+        found = gas_score(code) if system == LOINC else None
+        if found is not None:
+            score = found
     if score is None and "valueInteger" in resource:
         whole = number(resource["valueInteger"])
         score = int(_in_range(whole, -2, 2)) if whole is not None else None

@@ -20,7 +20,15 @@ from fhir_mappers.codes import (
 )
 from fhir_mappers.errors import UnreadableResourceError
 from fhir_mappers.identifiers import identifiers_for, parse_plan_item
-from rehab import ActionStep, ExpressedBy, FunctionalGoal, GasLevels, Measure, gas_answer
+from rehab import (
+    ActionStep,
+    ExpressedBy,
+    FunctionalGoal,
+    GasLevels,
+    Measure,
+    gas_answer,
+    gas_score,
+)
 
 
 def goal_to_fhir(
@@ -150,7 +158,7 @@ def _gas_from(goal: Mapping[str, Any]) -> GasLevels | None:
                 code = (part.get("valueCoding") or {}).get("code")
             elif part.get("url") == "progressText":
                 text = part.get("valueString")
-        score = _score_of(code)
+        score = gas_score(code)
         if score is not None and isinstance(text, str):
             levels[score] = text
     if len(levels) != 5:
@@ -162,14 +170,6 @@ def _gas_from(goal: Mapping[str, Any]) -> GasLevels | None:
         plus_one=levels[1],
         plus_two=levels[2],
     )
-
-
-def _score_of(code: object) -> int | None:
-    for score in range(-2, 3):
-        answer = gas_answer(score)
-        if answer is not None and answer[0] == code:
-            return score
-    return None
 
 
 def _is_gas_target(target: Mapping[str, Any]) -> bool:

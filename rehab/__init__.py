@@ -21,6 +21,7 @@ from rehab.measures import (
     PromisReading,
     gas_achieved,
     gas_answer,
+    gas_score,
     peg_change,
 )
 from rehab.medication import (
@@ -103,6 +104,7 @@ __all__ = [
     "follow_up_defaults",
     "gas_achieved",
     "gas_answer",
+    "gas_score",
     "goal_from_template",
     "is_opioid_ingredient",
     "life_areas",

@@ -19,6 +19,7 @@ GAS_ANSWERS: tuple[tuple[int, str, str], ...] = (
     (-1, "LA34483-0", "Less than expected"),
     (-2, "LA34484-8", "Much less than expected"),
 )
+_GAS_SCORES = {code: score for score, code, _display in GAS_ANSWERS}
 
 Direction = Literal["better", "worse", "same"]
 
@@ -116,3 +117,8 @@ def gas_answer(score: int) -> tuple[str, str] | None:
         if value == score:
             return code, display
     return None
+
+
+def gas_score(code: object) -> int | None:
+    """The GAS score -2..+2 of a LOINC answer code (the inverse of gas_answer), else None."""
+    return _GAS_SCORES.get(code) if isinstance(code, str) else None
