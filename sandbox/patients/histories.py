@@ -7,7 +7,16 @@ from random import Random
 
 from sandbox.patients import codes as c
 from sandbox.patients import resources as r
-from sandbox.patients.kinds import PAIN_DOC, PHYSIO, PRIMARY, TWO_YEARS, mrn, visits
+from sandbox.patients.kinds import (
+    PAIN_DOC,
+    PHYSIO,
+    PRIMARY,
+    TWO_YEARS,
+    conditions,
+    medication_requests,
+    mrn,
+    visits,
+)
 from sandbox.patients.model import Json, SeedPatient, transaction
 from sandbox.patients.people import draw_person, patient_resource
 from sandbox.patients.series import days_back, nrs_series, peg_series, promis_series
@@ -90,10 +99,7 @@ def goal_history(pid: str, rng: Random, today: date) -> SeedPatient:
     person = draw_person(rng, today, ages=(55, 78))
     onset = today - timedelta(days=rng.randint(1000, 2000))
     res: list[Json] = [patient_resource(pid, person, mrn=mrn(rng))]
-    res.append(
-        r.condition(f"{pid}-cond-knee", pid, c.KNEE_OSTEOARTHRITIS, onset=onset, recorded=onset)
-    )
-    res.append(r.condition(f"{pid}-cond-chronic", pid, c.CHRONIC_PAIN, onset=onset, recorded=onset))
+    res += conditions(pid, onset, (("knee", c.KNEE_OSTEOARTHRITIS), ("chronic", c.CHRONIC_PAIN)))
     res += nrs_series(pid, rng, days_back(today, 420, 21, rng), start=6.0, end=4.0)
     res += peg_series(pid, rng, days_back(today, 420, 60, rng), start=6.0, end=4.5)
     res += _goals_with_reviews(pid, today, _GOALS)
@@ -107,17 +113,8 @@ def goal_history(pid: str, rng: Random, today: date) -> SeedPatient:
             text="Graded activity plan: swimming and outdoor play, reviewed monthly",
         )
     )
-    res.append(
-        r.medication_request(
-            f"{pid}-med-naproxen",
-            pid,
-            c.NAPROXEN_500,
-            authored=today - timedelta(days=300),
-            per_dose=1,
-            times=1,
-            period_hours=12,
-            requester=PRIMARY,
-        )
+    res += medication_requests(
+        pid, today, (("naproxen", c.NAPROXEN_500, 300, 12, PRIMARY, "active", False),)
     )
     res += visits(pid, today, rng, count=5, reason="Knee pain rehabilitation review")
     return SeedPatient(
@@ -154,15 +151,18 @@ def heavy(pid: str, rng: Random, today: date) -> SeedPatient:
     person = draw_person(rng, today, ages=(40, 68))
     onset = today - timedelta(days=rng.randint(2500, 4000))
     res: list[Json] = [patient_resource(pid, person, mrn=mrn(rng))]
-    for key, cond in (
-        ("lbp", c.LOW_BACK_PAIN),
-        ("fm", c.FIBROMYALGIA),
-        ("cps", c.CHRONIC_PAIN_SYNDROME),
-        ("neck", c.NECK_PAIN),
-        ("dep", c.DEPRESSION),
-        ("htn", c.HYPERTENSION),
-    ):
-        res.append(r.condition(f"{pid}-cond-{key}", pid, cond, onset=onset, recorded=onset))
+    res += conditions(
+        pid,
+        onset,
+        (
+            ("lbp", c.LOW_BACK_PAIN),
+            ("fm", c.FIBROMYALGIA),
+            ("cps", c.CHRONIC_PAIN_SYNDROME),
+            ("neck", c.NECK_PAIN),
+            ("dep", c.DEPRESSION),
+            ("htn", c.HYPERTENSION),
+        ),
+    )
     res += nrs_series(pid, rng, days_back(today, TWO_YEARS, 1, rng), start=7.5, end=5.5, per_day=3)
     res += peg_series(pid, rng, days_back(today, TWO_YEARS, 7, rng), start=7.0, end=5.5)
     res += promis_series(
@@ -176,7 +176,6 @@ def heavy(pid: str, rng: Random, today: date) -> SeedPatient:
                 med,
                 authored=today - timedelta(days=30 + 40 * index),
                 per_dose=per_dose,
-                times=1,
                 period_hours=hours,
                 requester=(PRIMARY, PAIN_DOC)[index % 2],
                 status=status,

@@ -32,6 +32,36 @@ def visits(pid: str, today: date, rng: Random, *, count: int, reason: str) -> li
     ]
 
 
+def conditions(pid: str, onset: date, specs: tuple[tuple[str, r.Cond], ...]) -> list[Json]:
+    """One Condition per (id suffix, code), id `{pid}-cond-{suffix}`, all with the same onset."""
+    return [
+        r.condition(f"{pid}-cond-{key}", pid, code, onset=onset, recorded=onset)
+        for key, code in specs
+    ]
+
+
+# (id suffix, medicine, days before today, hours between single doses, prescriber, status,
+#  as needed)
+MedSpec = tuple[str, r.Med, int, int, str, str, bool]
+
+
+def medication_requests(pid: str, today: date, specs: tuple[MedSpec, ...]) -> list[Json]:
+    """One oral MedicationRequest per spec, id `{pid}-med-{suffix}`, in the order given."""
+    return [
+        r.medication_request(
+            f"{pid}-med-{key}",
+            pid,
+            med,
+            authored=today - timedelta(days=ago),
+            period_hours=hours,
+            requester=requester,
+            status=status,
+            prn=prn,
+        )
+        for key, med, ago, hours, requester, status, prn in specs
+    ]
+
+
 def typical(pid: str, rng: Random, today: date) -> SeedPatient:
     """Chronic low back pain, two years of NRS and PEG, PROMIS, two medicines, a prior goal."""
     person = draw_person(rng, today, ages=(38, 62))
@@ -52,30 +82,13 @@ def typical(pid: str, rng: Random, today: date) -> SeedPatient:
     res += promis_series(
         pid, rng, days_back(today, TWO_YEARS, 120, rng), interference=(64, 59), function=(37, 41)
     )
-    res.append(
-        r.medication_request(
-            f"{pid}-med-ibuprofen",
-            pid,
-            c.IBUPROFEN_400,
-            authored=today - timedelta(days=200),
-            per_dose=1,
-            times=1,
-            period_hours=8,
-            requester=PRIMARY,
-            prn=True,
-        )
-    )
-    res.append(
-        r.medication_request(
-            f"{pid}-med-gabapentin",
-            pid,
-            c.GABAPENTIN_300,
-            authored=today - timedelta(days=400),
-            per_dose=1,
-            times=1,
-            period_hours=8,
-            requester=PAIN_DOC,
-        )
+    res += medication_requests(
+        pid,
+        today,
+        (
+            ("ibuprofen", c.IBUPROFEN_400, 200, 8, PRIMARY, "active", True),
+            ("gabapentin", c.GABAPENTIN_300, 400, 8, PAIN_DOC, "active", False),
+        ),
     )
     start = today - timedelta(days=420)
     res.append(
@@ -116,12 +129,11 @@ def opioid(pid: str, rng: Random, today: date) -> SeedPatient:
     person = draw_person(rng, today, ages=(45, 70))
     onset = today - timedelta(days=rng.randint(1500, 2500))
     res: list[Json] = [patient_resource(pid, person, mrn=mrn(rng))]
-    for key, cond in (
-        ("cps", c.CHRONIC_PAIN_SYNDROME),
-        ("neck", c.NECK_PAIN),
-        ("knee", c.KNEE_OSTEOARTHRITIS),
-    ):
-        res.append(r.condition(f"{pid}-cond-{key}", pid, cond, onset=onset, recorded=onset))
+    res += conditions(
+        pid,
+        onset,
+        (("cps", c.CHRONIC_PAIN_SYNDROME), ("neck", c.NECK_PAIN), ("knee", c.KNEE_OSTEOARTHRITIS)),
+    )
     res += nrs_series(pid, rng, days_back(today, TWO_YEARS, 30, rng), start=7.0, end=7.0)
     res += peg_series(pid, rng, days_back(today, TWO_YEARS, 90, rng), start=7.3, end=7.0)
     # Oxycodone 10 mg every 6 h (40 mg/d, 60 MME) renewed every 90 days for 2 years, the newest
@@ -135,8 +147,6 @@ def opioid(pid: str, rng: Random, today: date) -> SeedPatient:
                 pid,
                 c.OXYCODONE_10,
                 authored=day,
-                per_dose=1,
-                times=1,
                 period_hours=6,
                 requester=PAIN_DOC,
                 status=status,
@@ -144,44 +154,17 @@ def opioid(pid: str, rng: Random, today: date) -> SeedPatient:
         )
     # The tramadol order names a Medication resource, as Epic's orders do: its code is only
     # there, so the app must read the Medication (`_include`) to see an opioid at all.
-    res += r.by_reference(
-        r.medication_request(
-            f"{pid}-med-tramadol",
-            pid,
-            c.TRAMADOL_50,
-            authored=today - timedelta(days=60),
-            per_dose=1,
-            times=1,
-            period_hours=6,
-            requester=PAIN_DOC,
-            prn=True,
+    (tramadol,) = medication_requests(
+        pid, today, (("tramadol", c.TRAMADOL_50, 60, 6, PAIN_DOC, "active", True),)
+    )
+    res += r.by_reference(tramadol, f"{pid}-medication-tramadol")
+    res += medication_requests(
+        pid,
+        today,
+        (
+            ("alprazolam", c.ALPRAZOLAM_05, 150, 12, PRIMARY, "active", False),
+            ("morphine", c.MORPHINE_ER_30, 800, 12, PAIN_DOC, "stopped", False),
         ),
-        f"{pid}-medication-tramadol",
-    )
-    res.append(
-        r.medication_request(
-            f"{pid}-med-alprazolam",
-            pid,
-            c.ALPRAZOLAM_05,
-            authored=today - timedelta(days=150),
-            per_dose=1,
-            times=1,
-            period_hours=12,
-            requester=PRIMARY,
-        )
-    )
-    res.append(
-        r.medication_request(
-            f"{pid}-med-morphine",
-            pid,
-            c.MORPHINE_ER_30,
-            authored=today - timedelta(days=800),
-            per_dose=1,
-            times=1,
-            period_hours=12,
-            requester=PAIN_DOC,
-            status="stopped",
-        )
     )
     res += visits(pid, today, rng, count=8, reason="Opioid therapy review")
     return SeedPatient(

@@ -13,7 +13,7 @@ from random import Random
 
 from sandbox.patients import codes as c
 from sandbox.patients import resources as r
-from sandbox.patients.kinds import PAIN_DOC, PRIMARY, mrn
+from sandbox.patients.kinds import PAIN_DOC, PRIMARY, medication_requests, mrn
 from sandbox.patients.model import Json, SeedPatient, transaction
 from sandbox.patients.people import draw_person, patient_resource
 
@@ -65,50 +65,25 @@ def _observations(pid: str, today: date) -> list[Json]:
 
 
 def _medications(pid: str, today: date) -> list[Json]:
-    out: list[Json] = []
-    no_dose = r.medication_request(
-        f"{pid}-med-oxy-nodose",
+    no_dose, text_only, local = medication_requests(
         pid,
-        c.OXYCODONE_10,
-        authored=today - timedelta(days=30),
-        per_dose=1,
-        times=1,
-        period_hours=6,
-        requester=PAIN_DOC,
+        today,
+        (
+            ("oxy-nodose", c.OXYCODONE_10, 30, 6, PAIN_DOC, "active", False),
+            ("text", c.GABAPENTIN_300, 90, 8, PRIMARY, "active", False),
+            ("local", c.DULOXETINE_60, 120, 24, PRIMARY, "active", False),
+        ),
     )
     del no_dose["dosageInstruction"]  # an opioid whose daily dose cannot be known
-    out.append(no_dose)
-    text_only = r.medication_request(
-        f"{pid}-med-text",
-        pid,
-        c.GABAPENTIN_300,
-        authored=today - timedelta(days=90),
-        per_dose=1,
-        times=1,
-        period_hours=8,
-        requester=PRIMARY,
-    )
     text_only["medicationCodeableConcept"] = {
         "text": "Gabapentin 300mg caps (patient's own supply)"
     }
-    out.append(text_only)
-    local = r.medication_request(
-        f"{pid}-med-local",
-        pid,
-        c.DULOXETINE_60,
-        authored=today - timedelta(days=120),
-        per_dose=1,
-        times=1,
-        period_hours=24,
-        requester=PRIMARY,
-    )
     local["medicationCodeableConcept"] = {
         "coding": [r.coding(f"{LOCAL_CODES}.1", "88412", "DULOXETINE 60 MG PO CPEP")],
         "text": "DULOXETINE 60 MG PO CPEP",
     }
     local["extension"] = [_vendor_extension("med-admin-instructions", "Take with food")]
-    out.append(local)
-    return out
+    return [no_dose, text_only, local]
 
 
 def messy(pid: str, rng: Random, today: date) -> SeedPatient:

@@ -160,10 +160,10 @@ def medication_request(
     med: Med,
     *,
     authored: date,
-    per_dose: float,
-    times: int,
     period_hours: int,
     requester: str,
+    per_dose: float = 1,
+    times: int = 1,
     status: str = "active",
     prn: bool = False,
 ) -> Json:
