@@ -43,7 +43,8 @@ def _write(
     tokens: dict[str, object],
     expires_at: datetime,
     version: int,
-) -> None:
+) -> LaunchRecord:
+    """Store the refreshed tokens, release any lease, and return the launch as now stored."""
     conn.execute(
         update(launch_sessions)
         .where(launch_sessions.c.launch_id == launch_id)
@@ -55,6 +56,7 @@ def _write(
             refresh_until=None,
         )
     )
+    return launch_record(_load(conn, launch_id, for_update=False), cipher)
 
 
 def _load(conn: Connection, launch_id: str, *, for_update: bool) -> Row[Any]:
@@ -70,12 +72,11 @@ def _postgres(
 ) -> LaunchRecord:
     with write_transaction(engine) as conn:
         row = _load(conn, launch_id, for_update=True)
-        if row.token_version != seen_version:
-            return launch_record(row, cipher)
         record = launch_record(row, cipher)
+        if row.token_version != seen_version:
+            return record
         tokens, expires_at = refresher(record.tokens)
-        _write(conn, cipher, launch_id, tokens, expires_at, seen_version)
-        return launch_record(_load(conn, launch_id, for_update=False), cipher)
+        return _write(conn, cipher, launch_id, tokens, expires_at, seen_version)
 
 
 def _sqlite(
@@ -116,8 +117,7 @@ def _sqlite(
             )
         raise
     with write_transaction(engine) as conn:
-        _write(conn, cipher, launch_id, tokens, expires_at, seen_version)
-        return launch_record(_load(conn, launch_id, for_update=False), cipher)
+        return _write(conn, cipher, launch_id, tokens, expires_at, seen_version)
 
 
 def refresh_single_flight(
