@@ -136,6 +136,16 @@ class FakeEhr:
         self.issued.append(body)
         return 200, {"Content-Type": "application/json"}, json.dumps(body)
 
+    def answer_tokens_with(self, wire: responses.RequestsMock, **changes: object) -> None:
+        """From now on each token answer carries `changes` over what this EHR would say."""
+
+        def changed(request: responses.PreparedRequest) -> tuple[int, dict[str, str], str]:
+            status, headers, body = self.token(request)
+            return status, headers, json.dumps({**json.loads(body), **changes})
+
+        wire.remove(responses.POST, f"{self.host}/auth/token")
+        wire.add_callback(responses.POST, f"{self.host}/auth/token", callback=changed)
+
     nonces: dict[str, str] = field(default_factory=dict)  # code -> nonce
 
     def pending_nonce(self, form: dict[str, str]) -> str | None:

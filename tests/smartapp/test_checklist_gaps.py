@@ -130,18 +130,6 @@ def test_a_next_link_to_another_host_never_gets_the_token(
     assert not [c for c in wire.calls if "evil.example" in str(c.request.url)]
 
 
-def grant(wire: responses.RequestsMock, ehr: FakeEhr, scope: str) -> None:
-    """The EHR grants `scope` (whatever was asked for) from now on."""
-    issue = ehr.token
-
-    def granting(request: PreparedRequest) -> tuple[int, dict[str, str], str]:
-        status, headers, body = issue(request)
-        return status, headers, json.dumps({**json.loads(body), "scope": scope})
-
-    wire.remove(responses.POST, f"{ehr.host}/auth/token")
-    wire.add_callback(responses.POST, f"{ehr.host}/auth/token", callback=granting)
-
-
 @pytest.mark.parametrize(
     ("granted", "words"),
     [
@@ -156,7 +144,8 @@ def test_the_plan_page_offers_only_the_writes_the_granted_scopes_allow(
     client: FlaskClient, ehr: FakeEhr, wire: responses.RequestsMock, granted: str, words: str
 ) -> None:
     # smart.md 35: features follow the granted scopes, whatever the EHR itself accepts
-    grant(wire, ehr, f"launch openid fhirUser patient/Patient.r {granted} offline_access")
+    scope = f"launch openid fhirUser patient/Patient.r {granted} offline_access"
+    ehr.answer_tokens_with(wire, scope=scope)
     path = run_launch(client, ehr)
     answer_searches(wire, ehr)
     page = client.get(path + "plan")
@@ -193,7 +182,7 @@ def test_a_refused_online_access_refresh_asks_for_a_relaunch(
     app = create_app(online_settings)
     try:
         client = https_client(app)
-        grant(wire, ehr, GRANTED.replace("offline_access", "online_access"))
+        ehr.answer_tokens_with(wire, scope=GRANTED.replace("offline_access", "online_access"))
         authorize = start_launch(client)
         assert "online_access" in parse_qs(urlsplit(authorize).query)["scope"][0].split()
         response = client.get(ehr.authorize(authorize))

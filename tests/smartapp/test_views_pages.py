@@ -65,18 +65,7 @@ def test_the_banner_shows_only_when_the_ehr_asks_for_it(  # smart.md 38
 ) -> None:
     path = run_launch(client, ehr)
     assert 'aria-label="Patient"' in client.get(path).get_data(as_text=True)
-    original = ehr.token
-
-    def no_banner(request: Any) -> tuple[int, dict[str, str], str]:
-        status, headers, body = original(request)
-        return (
-            status,
-            headers,
-            body.replace('"need_patient_banner": true', '"need_patient_banner": false'),
-        )
-
-    wire.remove(responses.POST, f"{ehr.host}/auth/token")
-    wire.add_callback(responses.POST, f"{ehr.host}/auth/token", callback=no_banner)
+    ehr.answer_tokens_with(wire, need_patient_banner=False)
     framed = run_launch(client, ehr, launch="launch-456")
     assert 'aria-label="Patient"' not in client.get(framed).get_data(as_text=True)
 
@@ -122,13 +111,19 @@ def test_a_plan_with_errors_keeps_every_field_and_shows_each_error_beside_it(
     assert 'aria-invalid="true"' in html
 
 
+def from_template(client: FlaskClient, launch_id: str, template: str) -> dict[str, str]:
+    """The plan form as a browser sends it back after `template` filled in its goal."""
+    fields = {**plan_form(client, launch_id), "template": template}
+    html = post(client, f"/l/{launch_id}/plan", fields).get_data(as_text=True)
+    fields = {**fields, **form_values(html)}
+    fields.pop("template")
+    return fields
+
+
 def test_a_confidence_below_seven_asks_for_a_smaller_plan_before_anything_is_saved(
     client: FlaskClient, launched: str, gateway: FakeGateway
 ) -> None:
-    fields = {**plan_form(client, launched), "template": "sleep-six-hours"}
-    html = post(client, f"/l/{launched}/plan", fields).get_data(as_text=True)
-    fields = {**fields, **form_values(html)}
-    fields.pop("template")
+    fields = from_template(client, launched, "sleep-six-hours")
     fields.update(
         {
             "goals[0].description": "Sleep 6 hours on 5 nights a week",
@@ -150,10 +145,11 @@ def test_a_confidence_below_seven_asks_for_a_smaller_plan_before_anything_is_sav
 def test_a_refused_low_confidence_save_says_not_saved_and_asks_for_the_reason(
     client: FlaskClient, launched: str, gateway: FakeGateway
 ) -> None:
-    fields = {**plan_form(client, launched), "template": "sleep-six-hours"}
-    html = post(client, f"/l/{launched}/plan", fields).get_data(as_text=True)
-    fields = {**fields, **form_values(html), "what_matters": "Sleep", "confidence": "5"}
-    fields.pop("template")
+    fields = {
+        **from_template(client, launched, "sleep-six-hours"),
+        "what_matters": "Sleep",
+        "confidence": "5",
+    }
     response = post(client, f"/l/{launched}/plan", {**fields, "action": "save"})
     html = response.get_data(as_text=True)
     assert response.status_code == 422
@@ -168,10 +164,7 @@ def test_a_refused_low_confidence_save_says_not_saved_and_asks_for_the_reason(
 
 
 def save_one_goal(client: FlaskClient, launch_id: str) -> Any:
-    fields = {**plan_form(client, launch_id), "template": "lunch-with-friend"}
-    html = post(client, f"/l/{launch_id}/plan", fields).get_data(as_text=True)
-    fields = {**fields, **form_values(html)}
-    fields.pop("template")
+    fields = from_template(client, launch_id, "lunch-with-friend")
     fields.update(
         {
             "goals[0].description": "Have lunch with a friend twice a month",
@@ -415,14 +408,14 @@ def test_an_ehr_that_refuses_goal_updates_is_named_before_and_after_the_review(
 def test_the_smart_check_answers_as_the_clinician_types(
     client: FlaskClient, launched: str, gateway: FakeGateway
 ) -> None:
-    fields = {**plan_form(client, launched), "template": "walk-around-block"}
-    html = post(client, f"/l/{launched}/plan", fields).get_data(as_text=True)
-    typed = {**fields, **form_values(html), "goals[0].steps[0].how_much": ""}
-    typed.pop("template")
+    typed = {
+        **from_template(client, launched, "walk-around-block"),
+        "goals[0].steps[0].how_much": "",
+    }
     answer = client.post(
         f"/l/{launched}/plan/check",
         data=typed,
-        headers={"Origin": APP, "X-CSRF-Token": fields["csrf_token"]},
+        headers={"Origin": APP, "X-CSRF-Token": typed["csrf_token"]},
     ).get_json()
     assert any("say how much" in message for message in answer["checks"]["0"])
 
@@ -482,20 +475,7 @@ def launch_with_style(
     client: FlaskClient, ehr_: FakeEhr, wire: responses.RequestsMock, style_url: str
 ) -> str:
     """A launch whose token response carries `smart_style_url`."""
-    original = ehr_.token
-
-    def styled(request: Any) -> tuple[int, dict[str, str], str]:
-        status, headers, body = original(request)
-        return (
-            status,
-            headers,
-            body.replace(
-                '"need_patient_banner"', f'"smart_style_url": "{style_url}", "need_patient_banner"'
-            ),
-        )
-
-    wire.remove(responses.POST, f"{ehr_.host}/auth/token")
-    wire.add_callback(responses.POST, f"{ehr_.host}/auth/token", callback=styled)
+    ehr_.answer_tokens_with(wire, smart_style_url=style_url)
     return run_launch(client, ehr_)
 
 
