@@ -163,6 +163,8 @@ class CapabilityCache:
 
     With `shared` (the store's SQL cache) one `/metadata` read serves every worker; each process
     keeps what it read for at most `local_ttl` seconds on top, so workers agree within that.
+    Threads asking for the same tenant at once (the context's batch check beside the write plan)
+    share one read.
     """
 
     KIND = "capabilities"
@@ -181,24 +183,37 @@ class CapabilityCache:
         self._shared = shared
         self._lock = threading.Lock()
         self._entries: dict[str, tuple[float, Capabilities]] = {}
+        self._reading: dict[str, threading.Lock] = {}
 
     def get(self, tenant: str, client: FhirClient) -> Capabilities:
         """The cached capabilities of a tenant, read through `client` when absent or stale."""
         with self._lock:
-            entry = self._entries.get(tenant)
-            if entry and self._clock() - entry[0] < self._local_ttl:
-                return entry[1]
-        stored = self._shared.get(tenant, self.KIND) if self._shared is not None else None
-        if stored is not None:
-            capabilities = capabilities_from_statement(stored)
-        else:
-            capabilities = read_capabilities(client)
-            if self._shared is not None:
-                payload = statement_of(capabilities)
-                self._shared.put(tenant, self.KIND, payload, ttl=timedelta(seconds=self._ttl))
-        with self._lock:
-            self._entries[tenant] = (self._clock(), capabilities)
-        return capabilities
+            fresh = self._fresh(tenant)
+            if fresh is not None:
+                return fresh
+            reading = self._reading.setdefault(tenant, threading.Lock())
+        with reading:
+            with self._lock:
+                fresh = self._fresh(tenant)  # another thread read it while this one waited
+            if fresh is not None:
+                return fresh
+            stored = self._shared.get(tenant, self.KIND) if self._shared is not None else None
+            if stored is not None:
+                capabilities = capabilities_from_statement(stored)
+            else:
+                capabilities = read_capabilities(client)
+                if self._shared is not None:
+                    payload = statement_of(capabilities)
+                    self._shared.put(tenant, self.KIND, payload, ttl=timedelta(seconds=self._ttl))
+            with self._lock:
+                self._entries[tenant] = (self._clock(), capabilities)
+            return capabilities
+
+    def _fresh(self, tenant: str) -> Capabilities | None:
+        entry = self._entries.get(tenant)
+        if entry and self._clock() - entry[0] < self._local_ttl:
+            return entry[1]
+        return None
 
 
 class Scopes(Protocol):
