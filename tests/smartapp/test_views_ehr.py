@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import re
 import threading
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
@@ -88,10 +89,16 @@ def test_the_context_is_one_batch_where_the_ehr_takes_batches(
     assert context_of(client, path)["round_trips"] == 1
 
 
+@pytest.mark.parametrize(
+    "metadata", [statement(batch=False), None], ids=["no-batch-capability", "no-statement"]
+)
 def test_no_batch_without_the_capability_or_without_a_statement(
-    client: FlaskClient, ehr: FakeEhr, wire: responses.RequestsMock
+    client: FlaskClient,
+    ehr: FakeEhr,
+    wire: responses.RequestsMock,
+    metadata: dict[str, object] | None,
 ) -> None:
-    install(wire, metadata=statement(batch=False))
+    install(wire, metadata=metadata)
     path = run_launch(client, ehr)
     assert client.get(path).status_code == 200
     calls = fhir_calls(wire)
@@ -99,29 +106,23 @@ def test_no_batch_without_the_capability_or_without_a_statement(
     assert {p for m, p in calls if m == "GET"} >= {f"/{t}" for t in SEARCHED}
 
 
-def test_no_batch_when_the_ehr_has_no_capability_statement(
-    client: FlaskClient, ehr: FakeEhr, wire: responses.RequestsMock
-) -> None:
-    install(wire, metadata=None)
-    path = run_launch(client, ehr)
-    assert client.get(path).status_code == 200
-    calls = fhir_calls(wire)
-    assert ("POST", "/") not in calls
-    assert {p for m, p in calls if m == "GET"} >= {f"/{t}" for t in SEARCHED}
-
-
-@pytest.fixture
-def no_batch_app(app_settings: dict[str, object], tmp_path: Path) -> Any:
+def app_with_quirk(app_settings: dict[str, object], tmp_path: Path, quirk: str) -> Iterator[Flask]:
+    """The app with `quirk = true` in the first tenant's [tenant.quirks]."""
     text = tenants_toml().replace(
         '\n[[tenant]]\nname = "other"',
-        '\n[tenant.quirks]\nno_batch = true\n\n[[tenant]]\nname = "other"',
+        f'\n[tenant.quirks]\n{quirk} = true\n\n[[tenant]]\nname = "other"',
         1,
     )
     tenants = tmp_path / "quirky-tenants.toml"
     tenants.write_text(text, encoding="utf-8")
-    built: Flask = create_app({**app_settings, "FUNCTIONFIRST_TENANTS": str(tenants)})
+    built = create_app({**app_settings, "FUNCTIONFIRST_TENANTS": str(tenants)})
     yield built
     built.extensions["functionfirst"].store.close()
+
+
+@pytest.fixture
+def no_batch_app(app_settings: dict[str, object], tmp_path: Path) -> Iterator[Flask]:
+    yield from app_with_quirk(app_settings, tmp_path, "no_batch")
 
 
 def test_the_no_batch_quirk_wins_over_the_capability_statement(
@@ -190,17 +191,8 @@ def test_a_care_plan_search_that_fails_leaves_the_review_saying_so(
 
 
 @pytest.fixture
-def reference_steps_app(app_settings: dict[str, object], tmp_path: Path) -> Any:
-    text = tenants_toml().replace(
-        '\n[[tenant]]\nname = "other"',
-        '\n[tenant.quirks]\nactivity_style_reference = true\n\n[[tenant]]\nname = "other"',
-        1,
-    )
-    tenants = tmp_path / "reference-tenants.toml"
-    tenants.write_text(text, encoding="utf-8")
-    built: Flask = create_app({**app_settings, "FUNCTIONFIRST_TENANTS": str(tenants)})
-    yield built
-    built.extensions["functionfirst"].store.close()
+def reference_steps_app(app_settings: dict[str, object], tmp_path: Path) -> Iterator[Flask]:
+    yield from app_with_quirk(app_settings, tmp_path, "activity_style_reference")
 
 
 def test_where_steps_are_service_requests_the_review_asks_for_them_in_the_same_search(
@@ -216,6 +208,16 @@ def test_where_steps_are_service_requests_the_review_asks_for_them_in_the_same_s
     assert included == [["CarePlan:activity-reference"]]
 
 
+def meeting(both: threading.Barrier, body: dict[str, Any]) -> Any:
+    """A wire callback that answers `body` once the other request has arrived too."""
+
+    def answer(_request: Any) -> tuple[int, dict[str, str], str]:
+        both.wait()
+        return 200, {}, json.dumps(body)
+
+    return answer
+
+
 def test_the_review_reads_the_goal_and_the_care_plans_side_by_side(
     client: FlaskClient, ehr: FakeEhr, wire: responses.RequestsMock
 ) -> None:
@@ -225,18 +227,9 @@ def test_the_review_reads_the_goal_and_the_care_plans_side_by_side(
     assert client.get(path).status_code == 200  # the overview: the context (and its search)
     both = threading.Barrier(2, timeout=10)  # each waits for the other: sequential reads fail
     empty = {"resourceType": "Bundle", "type": "searchset", "entry": []}
-
-    def goal(_request: Any) -> tuple[int, dict[str, str], str]:
-        both.wait()
-        return 200, {}, json.dumps(GOAL)
-
-    def plans(_request: Any) -> tuple[int, dict[str, str], str]:
-        both.wait()
-        return 200, {}, json.dumps(empty)
-
-    wire.add_callback(responses.GET, f"{ISS}/Goal/g-1", callback=goal)
+    wire.add_callback(responses.GET, f"{ISS}/Goal/g-1", callback=meeting(both, GOAL))
     wire.remove(responses.GET, f"{ISS}/CarePlan")
-    wire.add_callback(responses.GET, f"{ISS}/CarePlan", callback=plans)
+    wire.add_callback(responses.GET, f"{ISS}/CarePlan", callback=meeting(both, empty))
     page = client.get(path + "goals/g-1/review")
     assert page.status_code == 200, page.get_data(as_text=True)
     assert not both.broken
@@ -250,18 +243,10 @@ def test_right_after_a_save_the_review_reads_the_context_beside_the_goal(
     path = run_launch(client, ehr)
     both = threading.Barrier(2, timeout=10)
     empty = {"resourceType": "Bundle", "type": "searchset", "entry": []}
-
-    def goal(_request: Any) -> tuple[int, dict[str, str], str]:
-        both.wait()
-        return 200, {}, json.dumps(GOAL)
-
-    def conditions(_request: Any) -> tuple[int, dict[str, str], str]:
-        both.wait()  # only the context searches Conditions
-        return 200, {}, json.dumps(empty)
-
-    wire.add_callback(responses.GET, f"{ISS}/Goal/g-1", callback=goal)
+    wire.add_callback(responses.GET, f"{ISS}/Goal/g-1", callback=meeting(both, GOAL))
     wire.remove(responses.GET, f"{ISS}/Condition")
-    wire.add_callback(responses.GET, f"{ISS}/Condition", callback=conditions)
+    # only the context searches Conditions
+    wire.add_callback(responses.GET, f"{ISS}/Condition", callback=meeting(both, empty))
     page = client.get(path + "goals/g-1/review")
     assert page.status_code == 200, page.get_data(as_text=True)
     assert not both.broken
