@@ -69,16 +69,25 @@ class SmartConfiguration:
 
     def to_json(self) -> str:
         """A JSON text for a cache row."""
+        return json.dumps(self.to_dict(), sort_keys=True)
+
+    def to_dict(self) -> dict[str, object]:
+        """A JSON-ready mapping for a cache row."""
         data = asdict(self)
         data["fetched_at"] = self.fetched_at.isoformat()
-        return json.dumps(data, sort_keys=True)
+        return data
 
     @classmethod
     def from_json(cls, text: str) -> SmartConfiguration:
         """Read back what `to_json` wrote; ValueError when it does not fit."""
-        data = json.loads(text)
-        if not isinstance(data, dict):
+        return cls.from_dict(json.loads(text))
+
+    @classmethod
+    def from_dict(cls, value: object) -> SmartConfiguration:
+        """Read back what `to_dict` wrote; ValueError when it does not fit."""
+        if not isinstance(value, dict):
             raise ValueError("not a JSON object")
+        data = dict(value)
         try:
             fetched = datetime.fromisoformat(data.pop("fetched_at"))
             tuples = {k: tuple(v) for k, v in data.items() if isinstance(v, list)}

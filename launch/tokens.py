@@ -53,31 +53,37 @@ class TokenSet:
 
     def to_json(self) -> str:
         """A JSON text for storage (the caller encrypts it; it holds the tokens)."""
-        return json.dumps(
-            {
-                "access_token": self.access_token,
-                "refresh_token": self.refresh_token,
-                "expires_at": self.expires_at.isoformat(),
-                "scope": self.scopes.to_string(),
-                "patient": self.patient,
-                "encounter": self.encounter,
-                "need_patient_banner": self.need_patient_banner,
-                "smart_style_url": self.smart_style_url,
-                "fhir_context": [dict(item) for item in self.fhir_context],
-                "fhir_user": self.fhir_user,
-                "id_token_claims": dict(self.id_token_claims)
-                if self.id_token_claims is not None
-                else None,
-                "tenant": self.tenant,
-                "intent": self.intent,
-                "tenant_param": self.tenant_param,
-            }
-        )
+        return json.dumps(self.to_dict())
+
+    def to_dict(self) -> dict[str, object]:
+        """A JSON-ready mapping for storage (the caller encrypts it; it holds the tokens)."""
+        return {
+            "access_token": self.access_token,
+            "refresh_token": self.refresh_token,
+            "expires_at": self.expires_at.isoformat(),
+            "scope": self.scopes.to_string(),
+            "patient": self.patient,
+            "encounter": self.encounter,
+            "need_patient_banner": self.need_patient_banner,
+            "smart_style_url": self.smart_style_url,
+            "fhir_context": [dict(item) for item in self.fhir_context],
+            "fhir_user": self.fhir_user,
+            "id_token_claims": dict(self.id_token_claims)
+            if self.id_token_claims is not None
+            else None,
+            "tenant": self.tenant,
+            "intent": self.intent,
+            "tenant_param": self.tenant_param,
+        }
 
     @classmethod
     def from_json(cls, text: str) -> TokenSet:
         """Read back what `to_json` wrote; ValueError when it does not fit."""
-        data = json.loads(text)
+        return cls.from_dict(json.loads(text))
+
+    @classmethod
+    def from_dict(cls, data: object) -> TokenSet:
+        """Read back what `to_dict` wrote; ValueError when it does not fit."""
         if not isinstance(data, dict):
             raise ValueError("not a JSON object")
         try:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import logging
 from datetime import timedelta
 from urllib.parse import quote, urlencode
@@ -197,7 +196,7 @@ def callback() -> Response:
         tenant=tenant.name,
         patient_id=tokens.patient,
         fhir_user=tokens.fhir_user,
-        tokens=json.loads(tokens.to_json()),
+        tokens=tokens.to_dict(),
         expires_at=tokens.expires_at,
     )
     _audit(

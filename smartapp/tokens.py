@@ -6,7 +6,6 @@ launch across threads and workers (smart.md 50-51); each refresh is audited.
 
 from __future__ import annotations
 
-import json
 from dataclasses import fields, replace
 from datetime import datetime, timedelta
 
@@ -65,14 +64,14 @@ class SqlDiscoveryCache:
         if payload is None:
             return None
         try:
-            return SmartConfiguration.from_json(json.dumps(payload))
+            return SmartConfiguration.from_dict(payload)
         except ValueError:
             return None
 
     def put(self, tenant_name: str, config: SmartConfiguration) -> None:
         """Keep the configuration for the TTL."""
         self._store.cache.put(
-            tenant_name, "smart-configuration", json.loads(config.to_json()), ttl=self._ttl
+            tenant_name, "smart-configuration", config.to_dict(), ttl=self._ttl
         )
 
 
@@ -102,7 +101,7 @@ class LaunchTokenSource:
 
         def refresher(stored: dict[str, object]) -> tuple[dict[str, object], datetime]:
             refreshed.append(True)
-            current = TokenSet.from_json(json.dumps(stored))
+            current = TokenSet.from_dict(stored)
             renewed = refresh_tokens(
                 launch.tenant,
                 smart_configuration(launch.tenant, found),
@@ -111,7 +110,7 @@ class LaunchTokenSource:
                 http=found.oauth_http,
                 now=found.store.now(),
             )
-            return json.loads(renewed.to_json()), renewed.expires_at
+            return renewed.to_dict(), renewed.expires_at
 
         def entry(outcome: Outcome, detail: str | None = None) -> AuditEntry:
             return AuditEntry(
@@ -139,7 +138,7 @@ class LaunchTokenSource:
             raise
         if refreshed:  # this worker made the token call (the others reused its result)
             found.store.audit.append(entry(Outcome.SUCCESS))
-        self._tokens = TokenSet.from_json(json.dumps(record.tokens))
+        self._tokens = TokenSet.from_dict(record.tokens)
         self._version = record.token_version
         return self._tokens.access_token
 

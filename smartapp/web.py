@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import functools
 import hmac
-import json
 from collections.abc import Callable
 from typing import ParamSpec, TypeVar
 from urllib.parse import urlsplit
@@ -94,7 +93,7 @@ def current_launch() -> LaunchSession:
     session = LaunchSession(
         launch_id=launch_id,
         tenant=tenant,
-        tokens=TokenSet.from_json(json.dumps(record.tokens)),
+        tokens=TokenSet.from_dict(record.tokens),
         token_version=record.token_version,
         patient_id=record.patient_id,
         fhir_user=record.fhir_user,
