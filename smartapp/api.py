@@ -109,7 +109,8 @@ def post_plan(launch_id: str) -> Response:
     gate = confidence_gate(plan)
     if gate:
         return _field_errors([FieldError(path="override_reason", message=gate)])
-    canonical = json.dumps({"plan": plan.to_dict(), "plan_key": plan_key}, sort_keys=True)
+    plan_json = plan.to_dict()
+    canonical = json.dumps({"plan": plan_json, "plan_key": plan_key}, sort_keys=True)
     request_hash = hashlib.sha256(canonical.encode("utf-8")).hexdigest()
     key = _idempotency_key() or f"plan:{launch.patient_id}:{plan_key}"
     owner = uuid.uuid4().hex
@@ -122,7 +123,8 @@ def post_plan(launch_id: str) -> Response:
     except BaseException:
         _keys().release(launch.tenant.name, key, owner=owner)
         raise
-    answer: dict[str, Any] = {**result.to_dict(), "plan_key": plan_key,
+    result_json = result.to_dict()
+    answer: dict[str, Any] = {**result_json, "plan_key": plan_key,
                               "round_trips": result.round_trips}
     answer["warnings"] = [
         *result.warnings, *plan_warnings(plan), *(w for g in plan.goals for w in smart_check(g))
@@ -131,8 +133,7 @@ def post_plan(launch_id: str) -> Response:
         # Nothing final: a retry with the same key runs again and completes the set.
         _keys().release(launch.tenant.name, key, owner=owner)
         return _json(502, {**answer, "error": "save_incomplete", "handout_url": None})
-    ehr.pages().saved.remember(launch.launch_id, plan_key, plan=plan.to_dict(),
-                               result=result.to_dict(),
+    ehr.pages().saved.remember(launch.launch_id, plan_key, plan=plan_json, result=result_json,
                                patient_name=patient.name if patient else None)
     if launch.patient_id and launch.fhir_user:
         _drafts().clear(launch.tenant.name, launch.patient_id, launch.fhir_user)
