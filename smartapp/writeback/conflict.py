@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from smartapp.gateway.client import FhirClient
-from smartapp.gateway.errors import FhirError, FhirNotFound
+from smartapp.gateway.errors import FhirError
 from smartapp.writeback.result import Written
 
 
@@ -53,7 +53,7 @@ def conflict_since(
     try:
         base = client.send("GET", f"Goal/{goal_id}/_history/{base_version}", retry_safe=True)
         before: Mapping[str, Any] = base.json or {}
-    except (FhirNotFound, FhirError):
+    except FhirError:
         before = {}  # history not kept: report the current values only
     return conflict_between(goal_id, base_version, before, current, version)
 

@@ -23,7 +23,7 @@ Without a `write_plan` the review tries every write and relies on that answer.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime
 from typing import Any
 
@@ -148,9 +148,7 @@ def save_review(
         except FhirConflict:
             fresh, fresh_version, _ = read_goal(client, goal_id)
             found = conflict_between(goal_id, version, goal, fresh, fresh_version)
-            return Conflict(goal_id=found.goal_id, base_version=found.base_version,
-                            current_version=found.current_version, changes=found.changes,
-                            current=found.current, written=written)
+            return replace(found, written=written)
     scores_saved = not scores or writes.observations
     warnings: tuple[str, ...] = ()
     if updated is None or not scores_saved:
