@@ -18,6 +18,7 @@ from sandbox.serve import ThreadedServer
 from sandbox.stack import Stack
 from tests.sandbox.smart import (
     ASSERTION_TYPE,
+    Attempt,
     authorize,
     client_assertion,
     discover,
@@ -52,6 +53,12 @@ def _launch(stack: Stack, profile: str = "open") -> tuple[str, str]:
     )
 
 
+def _authorize(stack: Stack, **params: str) -> tuple[str, Attempt]:
+    """A launch at the open site and its authorize request (`params` override its parameters)."""
+    iss, launch_id = _launch(stack)
+    return iss, authorize(stack, iss, launch_id=launch_id, **params)
+
+
 def test_pkce_s256_round_trip_gives_tokens_with_launch_context(sekmet_stack: Stack) -> None:
     # smart.md 14, 34, 36
     token = tokens(sekmet_stack)
@@ -67,24 +74,32 @@ def test_pkce_s256_round_trip_gives_tokens_with_launch_context(sekmet_stack: Sta
 
 def test_authorize_without_a_code_challenge_is_refused(sekmet_stack: Stack) -> None:
     # smart.md 14: SMART 2.2 servers require PKCE
-    iss, launch_id = _launch(sekmet_stack)
-    attempt = authorize(sekmet_stack, iss, launch_id=launch_id, code_challenge="")
+    _, attempt = _authorize(sekmet_stack, code_challenge="")
     assert attempt.response.status_code == 302
     assert attempt.params["error"] == "invalid_request"
     assert attempt.params["state"] == "state-1"
 
 
-def test_plain_code_challenge_method_is_refused(sekmet_stack: Stack) -> None:
-    # smart.md 14: S256 only, never plain
-    iss, launch_id = _launch(sekmet_stack)
-    attempt = authorize(sekmet_stack, iss, launch_id=launch_id, code_challenge_method="plain")
-    assert attempt.params["error"] == "invalid_request"
+@pytest.mark.parametrize(
+    ("params", "error"),
+    [
+        # smart.md 14: S256 only, never plain
+        pytest.param({"code_challenge_method": "plain"}, "invalid_request", id="plain-pkce"),
+        # smart.md 16
+        pytest.param({"aud": "https://evil.example/fhir"}, "invalid_request", id="foreign-aud"),
+        pytest.param({"scope": "launch patient/Goal.xyz"}, "invalid_scope", id="unknown-scope"),
+    ],
+)
+def test_an_authorize_request_the_server_cannot_honour_is_refused(
+    sekmet_stack: Stack, params: dict[str, str], error: str
+) -> None:
+    _, attempt = _authorize(sekmet_stack, **params)
+    assert attempt.params["error"] == error
 
 
 def test_a_wrong_verifier_fails_the_exchange(sekmet_stack: Stack) -> None:
     # smart.md 14
-    iss, launch_id = _launch(sekmet_stack)
-    attempt = authorize(sekmet_stack, iss, launch_id=launch_id)
+    iss, attempt = _authorize(sekmet_stack)
     response = exchange(iss, attempt, verifier="x" * 64)
     assert response.status_code == 400
     assert response.json()["error"] == "invalid_grant"
@@ -92,17 +107,15 @@ def test_a_wrong_verifier_fails_the_exchange(sekmet_stack: Stack) -> None:
 
 def test_state_is_echoed_unchanged(sekmet_stack: Stack) -> None:
     # smart.md 15
-    iss, launch_id = _launch(sekmet_stack)
     odd_state = "a b/c?d=é&f"
-    attempt = authorize(sekmet_stack, iss, launch_id=launch_id, state=odd_state)
+    _, attempt = _authorize(sekmet_stack, state=odd_state)
     assert attempt.params["state"] == odd_state
     assert attempt.params["code"]
 
 
 def test_a_code_is_redeemed_once(sekmet_stack: Stack) -> None:
     # smart.md 25
-    iss, launch_id = _launch(sekmet_stack)
-    attempt = authorize(sekmet_stack, iss, launch_id=launch_id)
+    iss, attempt = _authorize(sekmet_stack)
     assert exchange(iss, attempt).status_code == 200
     again = exchange(iss, attempt)
     assert again.status_code == 400
@@ -111,8 +124,7 @@ def test_a_code_is_redeemed_once(sekmet_stack: Stack) -> None:
 
 def test_an_expired_code_is_refused(sekmet_stack: Stack) -> None:
     # smart.md 25: codes live about a minute
-    iss, launch_id = _launch(sekmet_stack)
-    attempt = authorize(sekmet_stack, iss, launch_id=launch_id)
+    iss, attempt = _authorize(sekmet_stack)
     sekmet_stack.ehr_clock.advance(61)
     try:
         response = exchange(iss, attempt)
@@ -122,32 +134,15 @@ def test_an_expired_code_is_refused(sekmet_stack: Stack) -> None:
     assert response.json()["error"] == "invalid_grant"
 
 
-def test_aud_other_than_the_fhir_base_is_refused(sekmet_stack: Stack) -> None:
-    # smart.md 16
-    iss, launch_id = _launch(sekmet_stack)
-    attempt = authorize(sekmet_stack, iss, launch_id=launch_id, aud="https://evil.example/fhir")
-    assert attempt.params["error"] == "invalid_request"
-
-
 def test_an_unregistered_redirect_uri_is_not_followed(sekmet_stack: Stack) -> None:
-    iss, launch_id = _launch(sekmet_stack)
-    attempt = authorize(
-        sekmet_stack, iss, launch_id=launch_id, redirect_uri="https://evil.example/cb"
-    )
+    _, attempt = _authorize(sekmet_stack, redirect_uri="https://evil.example/cb")
     assert attempt.response.status_code == 400
     assert "Location" not in attempt.response.headers
 
 
-def test_an_unknown_scope_is_invalid_scope(sekmet_stack: Stack) -> None:
-    iss, launch_id = _launch(sekmet_stack)
-    attempt = authorize(sekmet_stack, iss, launch_id=launch_id, scope="launch patient/Goal.xyz")
-    assert attempt.params["error"] == "invalid_scope"
-
-
 def test_client_secret_basic_authenticates_and_a_wrong_secret_does_not(sekmet_stack: Stack) -> None:
     # smart.md 31
-    iss, launch_id = _launch(sekmet_stack)
-    attempt = authorize(sekmet_stack, iss, launch_id=launch_id, client_id="functionfirst-secret")
+    iss, attempt = _authorize(sekmet_stack, client_id="functionfirst-secret")
     wrong = exchange(iss, attempt, auth=("functionfirst-secret", "not-the-secret"))
     assert wrong.status_code == 401
     assert wrong.json()["error"] == "invalid_client"
@@ -157,8 +152,7 @@ def test_client_secret_basic_authenticates_and_a_wrong_secret_does_not(sekmet_st
 
 def test_a_confidential_client_cannot_pass_as_public(sekmet_stack: Stack) -> None:
     # smart.md 28: confidential clients authenticate
-    iss, launch_id = _launch(sekmet_stack)
-    attempt = authorize(sekmet_stack, iss, launch_id=launch_id, client_id="functionfirst-secret")
+    iss, attempt = _authorize(sekmet_stack, client_id="functionfirst-secret")
     response = exchange(iss, attempt, client_id="functionfirst-secret")
     assert response.status_code in (400, 401)
     assert response.json()["error"] == "invalid_client"
@@ -191,9 +185,8 @@ def test_an_assertion_living_longer_than_five_minutes_is_refused(
     sekmet_stack: Stack, app_keys: RSAKey
 ) -> None:
     # smart.md 29: exp no more than five minutes ahead
-    iss, launch_id = _launch(sekmet_stack)
+    iss, attempt = _authorize(sekmet_stack, client_id="functionfirst-jwt")
     token_url = discover(iss)["token_endpoint"]
-    attempt = authorize(sekmet_stack, iss, launch_id=launch_id, client_id="functionfirst-jwt")
     long_lived = client_assertion(
         app_keys, client_id="functionfirst-jwt", audience=token_url, lifetime=3600
     )
@@ -350,8 +343,7 @@ def test_no_code_verifier_or_token_reaches_the_logs(
 ) -> None:
     # smart.md 70: the EHR runs in the same process as apps under test; its logs stay clean
     caplog.set_level(logging.DEBUG)
-    iss, launch_id = _launch(sekmet_stack)
-    attempt = authorize(sekmet_stack, iss, launch_id=launch_id)
+    iss, attempt = _authorize(sekmet_stack)
     code = attempt.params["code"]
     token = exchange(iss, attempt).json()
     data = {
