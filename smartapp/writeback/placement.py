@@ -22,7 +22,7 @@ from typing import Any
 from fhir_mappers import extensions as x
 from fhir_mappers.codes import PCO_GAS_EXTENSION, code_lists
 from fhir_mappers.identifiers import parse_plan_item
-from rehab.measures import GAS_ANSWERS
+from rehab.measures import gas_score
 from rehab.plan import ActionPlan
 from smartapp.gateway.errors import FhirError, OutcomeIssue
 
@@ -87,29 +87,19 @@ _XPATH_SEGMENT = re.compile(
 def parse_expression(text: str) -> tuple[_Step, ...] | None:
     """A FHIRPath-like path or an XPath `location` as 0-based steps; None if it is neither."""
     text = _CAST.sub("", _COMMENT.sub("", text.strip()))
-    if text.startswith("/"):
-        return _parse_xpath(text)
+    xpath = text.startswith("/")
+    # XPath: `/f:Bundle/f:entry[3]`, counting from 1; FHIRPath: `Bundle.entry[2]`, from 0.
+    segment, first = (_XPATH_SEGMENT, 1) if xpath else (_SEGMENT, 0)
     steps: list[_Step] = []
-    for part in text.split("."):
-        if part.isdigit() and steps and steps[-1].index is None:
+    for part in text.strip("/").split("/") if xpath else text.split("."):
+        if not xpath and part.isdigit() and steps and steps[-1].index is None:
             steps[-1] = _Step(steps[-1].name, int(part))  # sekmet: `Goal.target.0.dueDate`
             continue
-        match = _SEGMENT.match(part)
+        match = segment.match(part)
         if match is None:
             return None
-        index = match.group("index")
-        steps.append(_Step(match.group("name"), None if index is None else int(index)))
-    return tuple(steps) or None
-
-
-def _parse_xpath(text: str) -> tuple[_Step, ...] | None:
-    steps: list[_Step] = []
-    for part in text.strip("/").split("/"):
-        match = _XPATH_SEGMENT.match(part)
-        if match is None:
-            return None
-        index = match.group("index")  # XPath counts from 1
-        steps.append(_Step(match.group("name"), None if index is None else max(int(index) - 1, 0)))
+        index = None if match.group("index") is None else max(int(match.group("index")) - first, 0)
+        steps.append(_Step(match.group("name"), index))
     return tuple(steps) or None
 
 
@@ -216,7 +206,8 @@ def _names(path: Sequence[_Step]) -> tuple[str, ...]:
     return tuple(step.name for step in path)
 
 
-_GAS_SCORE = {code: score for score, code, _display in GAS_ANSWERS}
+# A Goal's elements that are one form field each, whatever the rest of the path says.
+_GOAL_ELEMENTS = {"description": "description", "startDate": "start", "category": "domain"}
 
 
 def _goal_field(goal: Mapping[str, Any], path: Sequence[_Step]) -> str | None:
@@ -224,12 +215,8 @@ def _goal_field(goal: Mapping[str, Any], path: Sequence[_Step]) -> str | None:
     if not names:
         return None
     first = names[0]
-    if first == "description":
-        return "description"
-    if first == "startDate":
-        return "start"
-    if first == "category":
-        return "domain"
+    if first in _GOAL_ELEMENTS:
+        return _GOAL_ELEMENTS[first]
     if first == "target":
         if "dueDate" in names[1:2]:
             return "due"
@@ -249,7 +236,7 @@ def _goal_field(goal: Mapping[str, Any], path: Sequence[_Step]) -> str | None:
         if isinstance(extension, Mapping) and extension.get("url") == PCO_GAS_EXTENSION:
             for part in extension.get("extension") or ():
                 coding = part.get("valueCoding") if isinstance(part, Mapping) else None
-                score = _GAS_SCORE.get(str((coding or {}).get("code")))
+                score = gas_score((coding or {}).get("code"))
                 if score is not None:
                     return f"gas.{score}"
     return None
