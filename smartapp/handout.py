@@ -13,7 +13,8 @@ from datetime import date, timedelta
 from fpdf import FPDF
 from fpdf.recorder import FPDFRecorder
 
-from rehab.plan import ActionPlan, Frequency, PeriodUnit
+from fhir_mappers.narrative import frequency_words
+from rehab.plan import ActionPlan
 from smartapp.plain_text import latin1
 
 DAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
@@ -75,15 +76,6 @@ class Handout:
 def long_date(day: date) -> str:
     """A date in words: `Monday 7 December 2026`."""
     return f"{day:%A} {day.day} {day:%B %Y}"
-
-
-def frequency_words(often: Frequency) -> str:
-    """How often in words: `3 times a week`, `once a day`, `twice every 2 weeks`."""
-    times = {1: "once", 2: "twice"}.get(often.frequency, f"{often.frequency} times")
-    unit = {PeriodUnit.DAY: "day", PeriodUnit.WEEK: "week", PeriodUnit.MONTH: "month"}[often.unit]
-    if often.period == 1:
-        return f"{times} a {unit}"
-    return f"{times} every {often.period} {unit}s"
 
 
 _PERIODS = {"d": "day", "day": "day", "wk": "week", "week": "week", "mo": "month", "month": "month"}

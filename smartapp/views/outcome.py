@@ -12,9 +12,9 @@ from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
+from fhir_mappers.narrative import frequency_words
 from rehab.goal import ActionStep
 from rehab.plan import ActionPlan
-from smartapp.handout import frequency_words
 from smartapp.views.words import STRATEGY_WORDS, record_words
 
 # Warnings the strategy's own words already say (shown once, not twice in two wordings).
