@@ -53,12 +53,7 @@ def _not_open(launch_id: str | None) -> AppError:
     """Why this URL's launch is not open here: ended or timed out (401), or another browser's."""
     found = services()
     record = found.store.sessions.get_launch(launch_id) if launch_id else None
-    now = found.store.now()
-    if (
-        record is not None
-        and record.created_at + found.config.session_max > now
-        and record.last_seen_at + found.config.session_idle > now
-    ):
+    if record is not None and found.store.sessions.launch_is_live(record):
         # Live, but not under this browser's cookie (smart.md 7): nothing is shown or said of it.
         return AppError(
             404,

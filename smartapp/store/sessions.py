@@ -96,6 +96,10 @@ class SessionStore:
             and utc(last_seen_at) + self._policy.idle > now
         )
 
+    def launch_is_live(self, record: LaunchRecord) -> bool:
+        """True when the launch has timed out neither idle nor by its absolute lifetime."""
+        return self._live(record.created_at, record.last_seen_at)
+
     def new_browser_session(self) -> str:
         """Start a browser session; returns the raw id for the cookie (only its hash is kept)."""
         sid = new_opaque_id()
@@ -218,7 +222,6 @@ class SessionStore:
                 conn.execute(
                     update(table).where(table.c.launch_id == launch_id).values(last_seen_at=now)
                 )
-            with write_transaction(self._engine) as conn:
                 conn.execute(
                     update(browser_sessions)
                     .where(browser_sessions.c.sid_hash == self._cipher.lookup_hash(sid))
