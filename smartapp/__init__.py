@@ -102,8 +102,6 @@ def create_app(config: Mapping[str, object] | None = None) -> Flask:
         jwks=JwksCache(),
         templates=_templates(app_config),
     )
-    app.extensions["functionfirst.store"] = store
-    app.extensions["functionfirst.config"] = app_config
 
     @app.before_request
     def _start_request() -> None:
