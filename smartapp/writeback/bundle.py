@@ -1,4 +1,4 @@
-"""Reading a transaction Bundle's entries: dependency order and urn:uuid reference rewriting."""
+"""Reading a transaction Bundle's entries: dependency order and urn:uuid references left."""
 
 from __future__ import annotations
 
@@ -77,19 +77,6 @@ def dependency_order(entries: Sequence[Entry]) -> tuple[Entry, ...]:
     for entry in entries:
         place(entry)
     return tuple(done)
-
-
-def rewrite_references(value: Any, mapping: Mapping[str, str]) -> Any:
-    """A copy with every `reference` found in `mapping` replaced (urn:uuid -> Type/id)."""
-    if isinstance(value, Mapping):
-        return {
-            key: (mapping.get(item, item) if key == "reference" and isinstance(item, str)
-                  else rewrite_references(item, mapping))
-            for key, item in value.items()
-        }
-    if isinstance(value, list):
-        return [rewrite_references(item, mapping) for item in value]
-    return value
 
 
 def unresolved_urns(value: Any) -> set[str]:

@@ -27,13 +27,14 @@ from dataclasses import dataclass, replace
 from datetime import date, datetime
 from typing import Any
 
+from fhir_mappers.plan import resolve_references
 from fhir_mappers.provenance import provenance_for
 from fhir_mappers.review import ReviewResources, review_to_resources
 from rehab.review import GoalReview
 from smartapp.gateway.capabilities import WritePlan
 from smartapp.gateway.client import FhirClient
 from smartapp.gateway.errors import FhirConflict, FhirError, FhirForbidden
-from smartapp.writeback.bundle import Entry, rewrite_references
+from smartapp.writeback.bundle import Entry
 from smartapp.writeback.conflict import Change, Conflict, conflict_between, conflict_since
 from smartapp.writeback.result import (
     Failed,
@@ -142,7 +143,7 @@ def save_review(
         written, mapping = _write_observations(client, made, writes.conditional_create, hook)
     updated: Written | None = None
     if writes.goal_update:
-        new_goal = without_urns(rewrite_references(dict(made.goal), mapping))
+        new_goal = without_urns(resolve_references(made.goal, mapping))
         try:
             updated = _update_goal(client, goal_id, new_goal, version, etag, hook)
         except FhirConflict:

@@ -6,10 +6,11 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 from urllib.parse import parse_qsl
 
+from fhir_mappers.plan import resolve_references
 from smartapp.gateway.capabilities import Strategy
 from smartapp.gateway.client import FhirClient
 from smartapp.gateway.errors import FhirError, FhirInvalid, FhirUnavailable
-from smartapp.writeback.bundle import Entry, rewrite_references, unresolved_urns
+from smartapp.writeback.bundle import Entry, unresolved_urns
 from smartapp.writeback.placement import unplaced
 from smartapp.writeback.result import (
     Failed,
@@ -39,7 +40,7 @@ def save_sequential(
     written: list[Written] = []
     trips_before = client.requests_sent
     for entry in entries:
-        resource = rewrite_references(entry.resource, mapping)
+        resource = resolve_references(entry.resource, mapping)
         if unresolved_urns(resource):
             failed = Failed(resource_type=entry.resource_type, status=0,
                             message="depends on a record that was not saved")
