@@ -18,16 +18,24 @@ from smartapp.store.engine import create_store_engine
 from .conftest import SECRET
 
 
-def test_ten_concurrent_refreshes_make_one_token_call(store: Store) -> None:
-    # smart.md 50
-    sid = store.sessions.new_browser_session()
-    launch_id = store.sessions.create_launch(
-        sid,
+def due_launch(store: Store, tokens: dict[str, object], expires_at: datetime) -> str:
+    """A launch of patient p1 at the open site, in a new browser session, expiring `expires_at`."""
+    return store.sessions.create_launch(
+        store.sessions.new_browser_session(),
         tenant="open",
         patient_id="p1",
         fhir_user=None,
-        tokens={"access_token": "old", "refresh_token": "rt-1"},
-        expires_at=datetime.now(UTC) - timedelta(seconds=1),
+        tokens=tokens,
+        expires_at=expires_at,
+    )
+
+
+def test_ten_concurrent_refreshes_make_one_token_call(store: Store) -> None:
+    # smart.md 50
+    launch_id = due_launch(
+        store,
+        {"access_token": "old", "refresh_token": "rt-1"},
+        datetime.now(UTC) - timedelta(seconds=1),
     )
     seen = store.sessions.get_launch(launch_id)
     assert seen is not None
@@ -62,15 +70,7 @@ def test_ten_concurrent_refreshes_make_one_token_call(store: Store) -> None:
 
 def test_a_failed_refresh_releases_the_lock(store: Store) -> None:
     # smart.md 50, 51
-    sid = store.sessions.new_browser_session()
-    launch_id = store.sessions.create_launch(
-        sid,
-        tenant="open",
-        patient_id="p1",
-        fhir_user=None,
-        tokens={"access_token": "old"},
-        expires_at=datetime.now(UTC),
-    )
+    launch_id = due_launch(store, {"access_token": "old"}, datetime.now(UTC))
 
     def failing(_tokens: dict[str, object]) -> tuple[dict[str, object], datetime]:
         raise RuntimeError("token endpoint down")
@@ -109,15 +109,7 @@ def test_ten_processes_refreshing_at_once_make_one_token_call(
     store: Store, database_url: tuple[str, str | None], tmp_path: Path
 ) -> None:
     # smart.md 50: gunicorn workers are processes; the lock lives in the database
-    sid = store.sessions.new_browser_session()
-    launch_id = store.sessions.create_launch(
-        sid,
-        tenant="open",
-        patient_id="p1",
-        fhir_user=None,
-        tokens={"access_token": "old", "refresh_token": "rt"},
-        expires_at=datetime.now(UTC),
-    )
+    launch_id = due_launch(store, {"access_token": "old", "refresh_token": "rt"}, datetime.now(UTC))
     url, schema = database_url
     counter = tmp_path / "token-calls.txt"
     start_at = time.time() + 1.5  # every child is up and waiting by then
