@@ -38,19 +38,15 @@ FIELDS = (
 def review_dict(form: Mapping[str, str]) -> dict[str, object]:
     """The GoalReview JSON for the review form's fields (blank ones left out)."""
     data: dict[str, object] = {}
-    for name in (
-        "gas_score",
-        "achievement_status",
-        "note",
-        "what_helped",
-        "what_got_in_the_way",
-        "decision",
-    ):
-        if form.get(name, "").strip():
-            data[name] = form[name].strip()
-    items = {k: form.get(f"peg.{k}", "").strip() for k in ("pain", "enjoyment", "activity")}
-    if any(items.values()):
-        data["peg"] = {k: v for k, v in items.items() if v}
+    peg: dict[str, str] = {}
+    for name in FIELDS:
+        value = form.get(name, "").strip()
+        if value and name.startswith("peg."):
+            peg[name.removeprefix("peg.")] = value
+        elif value:
+            data[name] = value
+    if peg:
+        data["peg"] = peg
     return data
 
 
