@@ -1,10 +1,9 @@
-"""The app as a subprocess of the sandbox: its environment, start, health wait and stop."""
+"""The app as a subprocess of the sandbox: its environment, start and health wait."""
 
 from __future__ import annotations
 
 import os
 import secrets
-import signal
 import subprocess
 import sys
 import time
@@ -82,11 +81,8 @@ def wait_healthy(url: str, process: subprocess.Popen[bytes], log: Path) -> None:
     while time.monotonic() < deadline:
         if process.poll() is not None:
             raise StackError(f"the app exited at start: {_last_line(log)}")
-        try:
-            if requests.get(url, timeout=2).status_code == 200:
-                return
-        except requests.RequestException:
-            pass
+        if _answers(url):
+            return
         time.sleep(0.1)
     raise StackError(f"the app did not answer {url} in {APP_START_TIMEOUT:.0f} s")
 
@@ -95,13 +91,17 @@ def wait_answering(url: str, timeout: float = 10.0) -> None:
     """Wait until an in-process server answers `url` with 200."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
-        try:
-            if requests.get(url, timeout=2).status_code == 200:
-                return
-        except requests.RequestException:
-            pass
+        if _answers(url):
+            return
         time.sleep(0.05)
     raise StackError(f"{url} did not answer in {timeout:.0f} s")
+
+
+def _answers(url: str) -> bool:
+    try:
+        return requests.get(url, timeout=2).status_code == 200
+    except requests.RequestException:
+        return False
 
 
 def _last_line(path: Path) -> str:
@@ -110,17 +110,3 @@ def _last_line(path: Path) -> str:
     except OSError:
         return "no log"
     return lines[-1].strip() if lines else "no output"
-
-
-def end_process(process: subprocess.Popen[bytes]) -> None:
-    """SIGTERM the process group, SIGKILL after ten seconds."""
-    if process.poll() is not None:
-        return
-    try:
-        os.killpg(process.pid, signal.SIGTERM)
-        process.wait(timeout=10)
-    except subprocess.TimeoutExpired:
-        os.killpg(process.pid, signal.SIGKILL)
-        process.wait(timeout=10)
-    except ProcessLookupError:
-        pass

@@ -18,12 +18,12 @@ from types import TracebackType
 from sandbox.app_process import (
     StackError,
     app_environment,
-    end_process,
     start_app,
     wait_answering,
     wait_healthy,
 )
 from sandbox.backends import Backend, free_port, start_backend
+from sandbox.backends.process import stop_process_group
 from sandbox.ehr import EhrConfig, Listing, create_ehr_app, default_clients
 from sandbox.ehr.clock import OffsetClock
 from sandbox.ehr.config import client_secret_from
@@ -77,7 +77,7 @@ class Stack:
     def stop(self) -> None:
         """Stop the app, the EHR and the backend, in that order."""
         if self.app_process is not None:
-            end_process(self.app_process)
+            stop_process_group(self.app_process)
             self.app_process = None
         self.ehr.stop()
         self.backend.stop()

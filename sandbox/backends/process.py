@@ -69,7 +69,7 @@ class Backend:
 
     def stop(self) -> None:
         """Terminate the process group (SIGTERM, then SIGKILL after a grace period)."""
-        _kill_group(self.process)
+        stop_process_group(self.process)
 
     def __enter__(self) -> Backend:
         return self
@@ -83,7 +83,8 @@ class Backend:
         self.stop()
 
 
-def _kill_group(process: subprocess.Popen[bytes]) -> None:
+def stop_process_group(process: subprocess.Popen[bytes]) -> None:
+    """SIGTERM the process group of `process`, SIGKILL after a grace period."""
     if process.poll() is not None:
         return
     with contextlib.suppress(ProcessLookupError):
@@ -174,7 +175,7 @@ def start_backend(
     try:
         _wait_until_ready(backend_kind.value, process, base_url, log_path, timeout_s=timeout_s)
     except BaseException:
-        _kill_group(process)
+        stop_process_group(process)
         raise
     return Backend(
         kind=backend_kind.value,
