@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -17,14 +19,15 @@ from smartapp import create_app
 from tests.sandbox.smart import launch, patient_of_kind
 
 
-def app_at(stack: Stack, home: Path) -> Flask:
+@contextmanager
+def app_at(stack: Stack, home: Path) -> Iterator[Flask]:
     """The app registered at the sandbox's sites; its database, keys and tenants under `home`.
 
-    The caller closes it: `app.extensions["functionfirst"].store.close()`.
+    Its store is closed when the block ends.
     """
     keys = home / "keys.json"
     generate(keys)
-    return create_app(
+    built = create_app(
         {
             "TESTING": "1",
             "FUNCTIONFIRST_TENANTS": str(
@@ -38,6 +41,10 @@ def app_at(stack: Stack, home: Path) -> Flask:
             SECRET_ENV: stack.client_secret,
         }
     )
+    try:
+        yield built
+    finally:
+        built.extensions["functionfirst"].store.close()
 
 
 def browser(app: Flask, stack: Stack) -> FlaskClient:

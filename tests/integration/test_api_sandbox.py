@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -14,19 +12,11 @@ from flask.testing import FlaskClient
 
 from fhir_mappers import PLAN_ITEM_SYSTEM
 from sandbox.stack import Stack
-from tests.integration.inprocess import app_at, browser, ehr_launch, launch_base
+from tests.integration.inprocess import browser, ehr_launch, launch_base
 from tests.rehab.factories import make_plan_dict
 from tests.sandbox.smart import patient_of_kind
 
 pytestmark = pytest.mark.integration
-
-
-@pytest.fixture
-def app(sandbox_stack: Stack, tmp_path: Path) -> Iterator[Flask]:
-    """The app in this process, registered at the sandbox's three sites."""
-    built = app_at(sandbox_stack, tmp_path)
-    yield built
-    built.extensions["functionfirst"].store.close()
 
 
 def launched_api(app: Flask, stack: Stack, client: FlaskClient, profile: str = "open") -> str:

@@ -7,8 +7,6 @@ references says it is an opioid. The app asks for it with `_include` and the sco
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 import requests
@@ -16,17 +14,10 @@ from flask import Flask
 
 from launch.tenant_model import DEFAULT_SCOPES
 from sandbox.stack import Stack
-from tests.integration.inprocess import app_at, browser, ehr_launch, launch_base
+from tests.integration.inprocess import browser, ehr_launch, launch_base
 from tests.sandbox.smart import patient_of_kind, tokens
 
 pytestmark = pytest.mark.integration
-
-
-@pytest.fixture
-def app(sandbox_stack: Stack, tmp_path: Path) -> Iterator[Flask]:
-    built = app_at(sandbox_stack, tmp_path)
-    yield built
-    built.extensions["functionfirst"].store.close()
 
 
 def _medication_search(stack: Stack, scope: str) -> list[tuple[str, str]]:

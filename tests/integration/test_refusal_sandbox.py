@@ -109,9 +109,8 @@ def test_sekmets_refusal_of_the_second_goal_is_placed_on_its_due_date(
 @pytest.fixture
 def app(sekmet_stack: Stack, tmp_path: Path) -> Iterator[Flask]:
     """The app in this process, registered at the sandbox's sites (sekmet backend)."""
-    built = app_at(sekmet_stack, tmp_path)
-    yield built
-    built.extensions["functionfirst"].store.close()
+    with app_at(sekmet_stack, tmp_path) as built:
+        yield built
 
 
 def launched(app: Flask, stack: Stack) -> tuple[FlaskClient, str]:

@@ -31,9 +31,8 @@ FAILURES = {
 @pytest.fixture(scope="module")
 def app(sekmet_stack: Stack, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Flask]:
     """The app in this process, registered at the sandbox's three sites."""
-    built = app_at(sekmet_stack, tmp_path_factory.mktemp("token-faults-app"))
-    yield built
-    built.extensions["functionfirst"].store.close()
+    with app_at(sekmet_stack, tmp_path_factory.mktemp("token-faults-app")) as built:
+        yield built
 
 
 @pytest.fixture
