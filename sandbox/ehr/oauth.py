@@ -151,29 +151,21 @@ class SiteServer(AuthorizationServer):  # type: ignore[misc]
         now = self.site.state.clock()
         user = request.user if isinstance(request.user, EhrUser) else _system_user()
         scope = token.get("scope", "")
-        self.site.state.add_token(
-            TokenRecord(
-                value=token["access_token"],
-                kind="access_token",
-                site=self.site.profile.name,
-                client_id=request.client.client_id,
-                scope=scope,
-                user=user,
-                issued_at=now,
-                expires_at=now + int(token["expires_in"]),
-            )
-        )
+        # The record's kind is the name of the token's field in the token response.
+        lifetimes = {"access_token": int(token["expires_in"])}
         if token.get("refresh_token"):
+            lifetimes["refresh_token"] = self.site.config.refresh_token_seconds
+        for kind, seconds in lifetimes.items():
             self.site.state.add_token(
                 TokenRecord(
-                    value=token["refresh_token"],
-                    kind="refresh_token",
+                    value=token[kind],
+                    kind=kind,
                     site=self.site.profile.name,
                     client_id=request.client.client_id,
                     scope=scope,
                     user=user,
                     issued_at=now,
-                    expires_at=now + self.site.config.refresh_token_seconds,
+                    expires_at=now + seconds,
                 )
             )
 
