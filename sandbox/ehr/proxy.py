@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from typing import Any
 from urllib.parse import parse_qsl
 
@@ -92,7 +93,7 @@ def fhir(profile: str, path: str) -> BaseResponse:
         refusal = _check_bundle(site, token, grant, body)
     else:
         call = _call(path, body)
-        refusal = check_profile(call, site.profile) or check_scope(call, grant, token.user.patient)
+        refusal = _refusal(site, token, grant, call)
         scope = grant.allows(call.resource_type, call.interaction)
         if scope is not None and scope.context == "patient":
             patient = token.user.patient
@@ -156,20 +157,35 @@ def _json_body() -> dict[str, Any] | None:
 
 
 def _call(path: str, body: dict[str, Any] | None) -> FhirCall:
-    parts = [p for p in path.split("/") if p]
-    rtype = parts[0] if parts else ""
-    rid = parts[1] if len(parts) > 1 else None
     params = tuple(request.args.items(multi=True))
-    if request.method == "POST" and rid == "_search":
-        params += tuple(request.form.items(multi=True))
+    call = _call_at(request.method, path, params, body, dict(request.headers))
+    if request.method == "POST" and call.resource_id == "_search":
+        return replace(call, params=params + tuple(request.form.items(multi=True)))
+    return call
+
+
+def _call_at(
+    method: str,
+    path: str,
+    params: tuple[tuple[str, str], ...],
+    body: dict[str, Any] | None,
+    headers: dict[str, str] | None = None,
+) -> FhirCall:
+    """The interaction a method and a `Type[/id]` path (no query) name."""
+    parts = [p for p in path.split("/") if p]
     return FhirCall(
-        method=request.method,
-        resource_type=rtype,
-        resource_id=rid,
+        method=method,
+        resource_type=parts[0] if parts else "",
+        resource_id=parts[1] if len(parts) > 1 else None,
         params=params,
         body=body,
-        headers=dict(request.headers),
+        headers=headers,
     )
+
+
+def _refusal(site: Site, token: TokenRecord, grant: Grant, call: FhirCall) -> Refusal | None:
+    """The vendor's restrictions first, then the token's scopes and launch patient."""
+    return check_profile(call, site.profile) or check_scope(call, grant, token.user.patient)
 
 
 def _check_bundle(
@@ -187,18 +203,10 @@ def _check_bundle(
         req = entry.get("request") or {}
         url = str(req.get("url", ""))
         path, _, query = url.partition("?")
-        parts = [p for p in path.split("/") if p]
         headers = {"If-None-Exist": req["ifNoneExist"]} if req.get("ifNoneExist") else {}
-        params = tuple(parse_qsl(query))
-        call = FhirCall(
-            method=str(req.get("method", "GET")).upper(),
-            resource_type=parts[0] if parts else "",
-            resource_id=parts[1] if len(parts) > 1 else None,
-            params=params,
-            body=entry.get("resource"),
-            headers=headers,
-        )
-        refusal = check_profile(call, site.profile) or check_scope(call, grant, token.user.patient)
+        method = str(req.get("method", "GET")).upper()
+        call = _call_at(method, path, tuple(parse_qsl(query)), entry.get("resource"), headers)
+        refusal = _refusal(site, token, grant, call)
         if refusal is not None:
             return refusal
     return None
