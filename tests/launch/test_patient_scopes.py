@@ -11,8 +11,9 @@ from launch.errors import LaunchError, TenantConfigError
 from launch.flow import check_patient_user, requested_scope
 from launch.scopes import GrantedScopes
 from launch.tenant_model import Tenant, patient_facing_scopes
-from launch.tenants import load_tenants
 from launch.tokens import TokenSet
+
+from .tenant_files import load, load_example
 
 TENANT = """
 [[tenant]]
@@ -24,9 +25,7 @@ scopes = "openid fhirUser offline_access user/Patient.rs patient/Patient.r patie
 
 
 def load_one(tmp_path: Path, extra: str) -> Tenant:
-    path = tmp_path / "tenants.toml"
-    path.write_text(TENANT + extra, encoding="utf-8")
-    (tenant,) = load_tenants(path, environ={}).all()
+    (tenant,) = load(tmp_path, TENANT + extra).all()
     return tenant
 
 
@@ -63,10 +62,8 @@ def test_a_bad_patient_scope_list_stops_start_up_with_its_line(
     tmp_path: Path, value: str, reason: str
 ) -> None:
     # smart.md 17: a bad file stops start-up, naming the line and the reason
-    path = tmp_path / "tenants.toml"
-    path.write_text(TENANT + f"patient_scopes = {value}\n", encoding="utf-8")
     with pytest.raises(TenantConfigError) as caught:
-        load_tenants(path, environ={})
+        load(tmp_path, TENANT + f"patient_scopes = {value}\n")
     assert caught.value.line == 7
     assert caught.value.reason == reason
 
@@ -101,8 +98,7 @@ def test_a_patient_user_must_be_the_context_patient() -> None:
 
 def test_the_packaged_example_sets_patient_scopes_for_its_standalone_tenant() -> None:
     # smart.md 4, 17
-    example = Path(__file__).resolve().parents[2] / "launch" / "tenants.example.toml"
-    registry = load_tenants(example, environ={"FUNCTIONFIRST_CLINIC_SECRET": "from-the-vault"})
+    registry = load_example()
     (clinic,) = registry.standalone()
     assert patient_facing_scopes(clinic) == (
         "openid", "fhirUser", "offline_access", "patient/Patient.read", "patient/Goal.read",

@@ -8,7 +8,8 @@ import pytest
 
 from launch.errors import TenantConfigError
 from launch.tenant_model import Tenant
-from launch.tenants import load_tenants
+
+from .tenant_files import load, load_example
 
 TENANT = """
 [[tenant]]
@@ -19,9 +20,7 @@ client_id = "ff"
 
 
 def load_one(tmp_path: Path, extra: str) -> Tenant:
-    path = tmp_path / "tenants.toml"
-    path.write_text(TENANT + extra, encoding="utf-8")
-    (tenant,) = load_tenants(path, environ={}).all()
+    (tenant,) = load(tmp_path, TENANT + extra).all()
     return tenant
 
 
@@ -42,15 +41,12 @@ def test_without_the_key_there_is_no_organization(tmp_path: Path) -> None:
 def test_an_organization_that_is_not_a_reference_is_refused_with_its_line(
     tmp_path: Path, value: str
 ) -> None:
-    path = tmp_path / "tenants.toml"
-    path.write_text(TENANT + f'organization = "{value}"\n', encoding="utf-8")
     with pytest.raises(TenantConfigError) as caught:
-        load_tenants(path, environ={})
+        load(tmp_path, TENANT + f'organization = "{value}"\n')
     assert caught.value.line == 6
     assert "'organization' must be 'Organization/<id>'" in caught.value.reason
 
 
 def test_the_packaged_example_names_an_organization() -> None:
-    example = Path(__file__).resolve().parents[2] / "launch" / "tenants.example.toml"
-    registry = load_tenants(example, environ={"FUNCTIONFIRST_CLINIC_SECRET": "from-the-vault"})
+    registry = load_example()
     assert registry.all()[0].organization == "Organization/hospital-1"

@@ -8,7 +8,9 @@ import pytest
 import responses
 
 from launch.errors import LaunchError, TenantConfigError
-from launch.tenants import DEFAULT_SCOPES, ClientAuth, SigningAlg, TenantRegistry, load_tenants
+from launch.tenants import DEFAULT_SCOPES, ClientAuth, SigningAlg, load_tenants
+
+from .tenant_files import error_of, load, load_example
 
 GOOD = """\
 # FunctionFirst registrations
@@ -44,22 +46,6 @@ signing_alg = "ES384"
 scopes = ["openid", "fhirUser", "patient/*.rs", "patient/Goal.cu"]
 write_strategy = "auto"
 """
-
-
-def write(tmp_path: Path, text: str) -> Path:
-    path = tmp_path / "tenants.toml"
-    path.write_text(text, encoding="utf-8")
-    return path
-
-
-def load(tmp_path: Path, text: str, **environ: str) -> TenantRegistry:
-    return load_tenants(write(tmp_path, text), environ=environ)
-
-
-def error_of(tmp_path: Path, text: str, **environ: str) -> TenantConfigError:
-    with pytest.raises(TenantConfigError) as caught:
-        load(tmp_path, text, **environ)
-    return caught.value
 
 
 def test_a_good_file_loads_every_tenant_with_its_settings(tmp_path: Path) -> None:
@@ -255,8 +241,7 @@ def test_an_unreadable_file_is_a_config_error(tmp_path: Path) -> None:
 
 
 def test_the_packaged_example_file_loads() -> None:
-    example = Path(__file__).resolve().parents[2] / "launch" / "tenants.example.toml"
-    registry = load_tenants(example, environ={"FUNCTIONFIRST_CLINIC_SECRET": "from-the-vault"})
+    registry = load_example()
     epic, oracle = registry.all()
     assert epic.client_auth is ClientAuth.PRIVATE_KEY_JWT
     assert epic.quirk("observation_requires_category")
