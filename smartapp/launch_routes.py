@@ -121,14 +121,12 @@ def launch() -> Response:
         raise AppError(400, "missing_launch", "The EHR did not send a launch value.")
     sid = session_id_from(request, found.config)
     if sid is None or not found.store.sessions.browser_session_alive(sid):
+        query = {"iss": iss} | ({"launch": launch_value} if launch_value else {})
         if request.args.get("cookie_check"):
-            query = {"iss": iss} | ({"launch": launch_value} if launch_value else {})
             return _cookie_blocked(relaunch_url=f"{url_for('launch.launch')}?{urlencode(query)}")
         # Set the cookie, then come back once to see that the browser keeps it in this frame.
         sid = found.store.sessions.new_browser_session()
-        query = {"iss": iss, "cookie_check": "1"} | (
-            {"launch": launch_value} if launch_value else {}
-        )
+        query["cookie_check"] = "1"
         response = redirect(f"{url_for('launch.launch')}?{urlencode(query)}", code=303)
         set_session_cookie(response, found.config, sid)
         return response
