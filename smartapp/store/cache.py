@@ -53,12 +53,3 @@ class TenantCache:
                 )
         except IntegrityError:
             return  # another worker stored the same fresh payload at the same moment
-
-    def forget(self, tenant: str, kind: str | None = None) -> None:
-        """Drop a tenant's cached payloads (all kinds when `kind` is None)."""
-        table = tenant_cache
-        where = table.c.tenant == tenant
-        if kind is not None:
-            where = where & (table.c.kind == kind)
-        with write_transaction(self._engine) as conn:
-            conn.execute(delete(table).where(where))
