@@ -1,8 +1,8 @@
-"""Reading a transaction Bundle's entries: dependency order and urn:uuid references left."""
+"""Reading a transaction Bundle's entries, and the urn:uuid references left in a resource."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -22,7 +22,12 @@ class Entry:
 
 
 def bundle_entries(bundle: Mapping[str, Any]) -> tuple[Entry, ...]:
-    """The POST entries of a transaction Bundle, ordered so each comes after what it references."""
+    """The POST entries of a transaction Bundle, in its order.
+
+    The mapper writes a plan's entries in dependency order (goals, steps, care plan,
+    observations: `fhir_mappers.plan.PlanResources.entries`), so each comes after what it
+    references; a write whose reference is still a urn:uuid stops the save (`unresolved_urns`).
+    """
     entries = []
     for raw in bundle.get("entry") or ():
         request = raw.get("request") or {}
@@ -37,7 +42,7 @@ def bundle_entries(bundle: Mapping[str, Any]) -> tuple[Entry, ...]:
                 if_none_exist=request.get("ifNoneExist"),
             )
         )
-    return dependency_order(entries)
+    return tuple(entries)
 
 
 def references_in(value: Any) -> set[str]:
@@ -53,30 +58,6 @@ def references_in(value: Any) -> set[str]:
         for item in value:
             found |= references_in(item)
     return found
-
-
-def dependency_order(entries: Sequence[Entry]) -> tuple[Entry, ...]:
-    """A stable topological order: an entry follows every entry whose fullUrl it references."""
-    by_url = {e.full_url: e for e in entries if e.full_url}
-    done: list[Entry] = []
-    placed: set[str] = set()
-    visiting: set[str] = set()
-
-    def place(entry: Entry) -> None:
-        key = entry.full_url or str(id(entry))
-        if key in placed or key in visiting:
-            return  # a cycle (Goal <-> CarePlan would be one) keeps the given order
-        visiting.add(key)
-        for ref in sorted(references_in(entry.resource)):
-            if ref in by_url and ref != entry.full_url:
-                place(by_url[ref])
-        visiting.discard(key)
-        placed.add(key)
-        done.append(entry)
-
-    for entry in entries:
-        place(entry)
-    return tuple(done)
 
 
 def unresolved_urns(value: Any) -> set[str]:
