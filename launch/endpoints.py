@@ -13,7 +13,7 @@ from urllib.parse import urljoin
 
 from launch.errors import LaunchError
 from launch.tenant_model import Tenant
-from launch.urls import UrlParts, is_loopback_host, split_url
+from launch.urls import split_url, transport_allowed
 
 
 def expected_hosts(tenant: Tenant) -> frozenset[str]:
@@ -21,13 +21,6 @@ def expected_hosts(tenant: Tenant) -> frozenset[str]:
     parts = split_url(tenant.iss)
     own = {parts.host_port} if parts is not None else set()
     return frozenset(own | set(tenant.auth_hosts))
-
-
-def scheme_allowed(tenant: Tenant, parts: UrlParts) -> bool:
-    """https always; http only on loopback when the tenant allows it (development)."""
-    if parts.scheme == "https":
-        return True
-    return parts.scheme == "http" and tenant.allow_http_loopback and is_loopback_host(parts.host)
 
 
 def checked_endpoint(tenant: Tenant, name: str, value: object) -> str:
@@ -38,7 +31,9 @@ def checked_endpoint(tenant: Tenant, name: str, value: object) -> str:
     parts = split_url(absolute)
     if parts is None or parts.userinfo or parts.fragment:
         raise LaunchError("insecure_endpoint", f"the EHR's {name} is not an absolute URL")
-    if not scheme_allowed(tenant, parts):
+    if not transport_allowed(
+        parts.scheme, parts.host, allow_http_loopback=tenant.allow_http_loopback
+    ):
         raise LaunchError("insecure_endpoint", f"the EHR's {name} does not use https")
     if parts.host_port not in expected_hosts(tenant):
         raise LaunchError(

@@ -17,7 +17,7 @@ from types import MappingProxyType
 from launch.errors import TenantConfigError
 from launch.scopes import is_known_scope, patient_scope_problem
 from launch.tenant_model import DEFAULT_SCOPES, ClientAuth, SigningAlg, Tenant, normalise_iss
-from launch.urls import is_loopback_host, origin_of, split_url
+from launch.urls import origin_of, split_url, transport_allowed
 
 _TENANT_HEADER = re.compile(r"^\s*\[\[\s*tenant\s*\]\]")
 _QUIRKS_HEADER = re.compile(r"^\s*\[\s*tenant\s*\.\s*quirks\s*\]")
@@ -205,7 +205,7 @@ class TenantFileReader:
             raise self._fail(
                 index, "iss", "'iss' must be an absolute URL without user, query or fragment"
             )
-        if parts.scheme == "http" and not (allow_http and is_loopback_host(parts.host)):
+        if not transport_allowed(parts.scheme, parts.host, allow_http_loopback=allow_http):
             raise self._fail(
                 index,
                 "iss",
@@ -260,7 +260,7 @@ class TenantFileReader:
                 raise self._fail(
                     index, "frame_ancestors", f"not an origin (scheme://host[:port]): {value!r}"
                 )
-            if parts.scheme == "http" and not (allow_http and is_loopback_host(parts.host)):
+            if not transport_allowed(parts.scheme, parts.host, allow_http_loopback=allow_http):
                 raise self._fail(index, "frame_ancestors", f"origin must use https: {value!r}")
         return tuple(v.rstrip("/") for v in values)
 

@@ -60,6 +60,13 @@ def is_loopback_host(host: str) -> bool:
         return False
 
 
+def transport_allowed(scheme: str, host: str, *, allow_http_loopback: bool) -> bool:
+    """https anywhere; plain http only to a loopback host, and only when allowed (development)."""
+    if scheme == "https":
+        return True
+    return scheme == "http" and allow_http_loopback and is_loopback_host(host)
+
+
 def origin_of(parts: UrlParts) -> str:
     """The origin `scheme://host[:port]` of a URL."""
     return f"{parts.scheme}://{parts.host_port}"

@@ -9,7 +9,7 @@ from datetime import timedelta
 from pathlib import Path
 from urllib.parse import urlsplit
 
-from launch.urls import is_loopback_host
+from launch.urls import transport_allowed
 
 PREFIX = "FUNCTIONFIRST_"
 TENANTS = "FUNCTIONFIRST_TENANTS"
@@ -87,7 +87,7 @@ def _base_url(value: str, *, dev: bool) -> str:
         raise ConfigError(BASE_URL, "must be an absolute http(s) URL such as https://app.example")
     if parts.query or parts.fragment or parts.username or parts.password:
         raise ConfigError(BASE_URL, "must not carry a query, fragment or user info")
-    if parts.scheme == "http" and not (dev and is_loopback_host(parts.hostname or "")):
+    if not transport_allowed(parts.scheme, parts.hostname or "", allow_http_loopback=dev):
         raise ConfigError(
             BASE_URL, "must be https (plain http only on loopback with FUNCTIONFIRST_DEV=1)"
         )
