@@ -57,10 +57,8 @@ def ehr_launch(
 @pytest.mark.parametrize("profile", sorted(SITES))
 def test_an_ehr_launch_with_each_client_authentication(live: LiveApp, profile: str) -> None:
     # smart.md 3, 14, 16, 28, 29, 31, 34, 35, 42
-    browser = requests.Session()
     patient, name = typical_patient(live.stack)
-    params = launcher_params(live, profile)
-    landed = browser.get(f"{live.stack.ehr_url}/launcher", params=params, timeout=60)
+    browser, landed = ehr_launch(live, profile)
     match = LAUNCHED.search(landed.url)
     assert match, (landed.status_code, landed.url, landed.text[:500])
     page = browser.get(f"{live.url}{match.group(0)}session", timeout=60)
@@ -103,10 +101,8 @@ def test_a_standalone_launch_with_each_client_authentication(live: LiveApp, prof
 @pytest.mark.parametrize("profile", sorted(SITES))
 def test_a_refresh_at_the_real_token_endpoint(live: LiveApp, profile: str) -> None:
     # smart.md 47, 48, 49
-    browser = requests.Session()
     patient, _ = typical_patient(live.stack)
-    params = launcher_params(live, profile)
-    landed = browser.get(f"{live.stack.ehr_url}/launcher", params=params, timeout=60)
+    browser, landed = ehr_launch(live, profile)
     match = LAUNCHED.search(landed.url)
     assert match
     launch = live.launch_session(browser, match.group(0))
