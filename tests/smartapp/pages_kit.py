@@ -90,6 +90,7 @@ class FakeGateway:
     context: PatientContext = field(default_factory=make_context)
     strategy: Strategy = Strategy.TRANSACTION
     save_error: Exception | None = None
+    answers: list[SaveResult] = field(default_factory=list)  # what the next saves return
     saved: list[tuple[ActionPlan, str]] = field(default_factory=list)
     reviews: list[tuple[str, GoalReview, str | None]] = field(default_factory=list)
     conflict: bool = False
@@ -131,6 +132,8 @@ class FakeGateway:
         if self.save_error is not None:
             raise self.save_error
         self.saved.append((plan, plan_key))
+        if self.answers:
+            return self.answers.pop(0)
         written: tuple[Written, ...]
         if self.strategy is Strategy.NOTE:
             written = (Written(resource_type="DocumentReference", id="doc-1", version_id="1"),)

@@ -19,13 +19,10 @@ from sqlalchemy.exc import OperationalError
 
 from rehab.context import ReviewRecord
 from rehab.goal import ActionStep, Frequency, PeriodUnit
-from rehab.plan import ActionPlan
 from smartapp.gateway.capabilities import Strategy
 from smartapp.gateway.errors import FhirError, FhirInvalid, FhirUnavailable
 from smartapp.store.drafts import DraftStore
-from smartapp.views import ehr
 from smartapp.views.review_history import CarePlanRead
-from smartapp.web import LaunchSession
 from smartapp.writeback.result import Failed, SaveResult, Written
 
 from .conftest import run_launch
@@ -248,17 +245,15 @@ def test_an_ehr_refusal_shows_the_ehrs_own_words_escaped_and_keeps_the_form(
 
 
 def test_a_partial_save_lists_what_failed_and_offers_to_save_again(
-    client: FlaskClient, launched: str, gateway: FakeGateway, monkeypatch: pytest.MonkeyPatch
+    client: FlaskClient, launched: str, gateway: FakeGateway
 ) -> None:
-    def partial(launch: LaunchSession, plan: ActionPlan, plan_key: str) -> SaveResult:
-        gateway.saved.append((plan, plan_key))
-        return SaveResult(
+    gateway.answers = [
+        SaveResult(
             strategy=Strategy.SEQUENTIAL,
             written=(Written(resource_type="Goal", id="g1", version_id="1"),),
             failed=(Failed(resource_type="CarePlan", message="timed out", status=504),),
         )
-
-    monkeypatch.setattr(ehr, "save", partial)
+    ]
     saved = client.get(save_one_goal(client, launched).headers["Location"])
     html = saved.get_data(as_text=True)
     assert "Plan partly saved" in html
@@ -421,14 +416,10 @@ def test_the_smart_check_answers_as_the_clinician_types(
 
 
 def test_an_ehr_that_takes_nothing_offers_the_handout_and_a_download(
-    client: FlaskClient, launched: str, gateway: FakeGateway, monkeypatch: pytest.MonkeyPatch
+    client: FlaskClient, launched: str, gateway: FakeGateway
 ) -> None:
-    def export(launch: LaunchSession, plan: ActionPlan, plan_key: str) -> SaveResult:
-        gateway.saved.append((plan, plan_key))
-        bundle = {"resourceType": "Bundle", "type": "transaction", "entry": []}
-        return SaveResult(strategy=Strategy.EXPORT, written=(), export_bundle=bundle)
-
-    monkeypatch.setattr(ehr, "save", export)
+    bundle = {"resourceType": "Bundle", "type": "transaction", "entry": []}
+    gateway.answers = [SaveResult(strategy=Strategy.EXPORT, written=(), export_bundle=bundle)]
     saved = client.get(save_one_goal(client, launched).headers["Location"])
     html = saved.get_data(as_text=True)
     assert "Not saved in the EHR: this EHR accepts nothing from FunctionFirst." in html
@@ -439,9 +430,9 @@ def test_an_ehr_that_takes_nothing_offers_the_handout_and_a_download(
 
 
 def test_save_again_completes_a_partial_save_under_the_same_plan_key(
-    client: FlaskClient, launched: str, gateway: FakeGateway, monkeypatch: pytest.MonkeyPatch
+    client: FlaskClient, launched: str, gateway: FakeGateway
 ) -> None:
-    answers = [
+    gateway.answers = [
         SaveResult(
             strategy=Strategy.SEQUENTIAL,
             written=(Written(resource_type="Goal", id="g1", version_id="1"),),
@@ -455,12 +446,6 @@ def test_save_again_completes_a_partial_save_under_the_same_plan_key(
             ),
         ),
     ]
-
-    def save(launch: LaunchSession, plan: ActionPlan, plan_key: str) -> SaveResult:
-        gateway.saved.append((plan, plan_key))
-        return answers[len(gateway.saved) - 1]
-
-    monkeypatch.setattr(ehr, "save", save)
     partial = client.get(save_one_goal(client, launched).headers["Location"])
     token = csrf_of(partial.get_data(as_text=True))
     plan_key = gateway.saved[0][1]

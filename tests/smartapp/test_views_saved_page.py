@@ -9,14 +9,10 @@ from __future__ import annotations
 import re
 from typing import Any
 
-import pytest
 from flask.testing import FlaskClient
 
-from rehab.plan import ActionPlan
 from rehab.review import GoalReview
 from smartapp.gateway.capabilities import Strategy
-from smartapp.views import ehr
-from smartapp.web import LaunchSession
 from smartapp.writeback.result import Failed, SaveResult, Written
 from smartapp.writeback.review import ReviewResult
 from smartapp.writeback.review_plan import by_hand
@@ -42,20 +38,12 @@ def save_two_goals(client: FlaskClient, launch_id: str) -> Any:
     return post(client, f"/l/{launch_id}/plan", fields)
 
 
-def partial(gateway: FakeGateway, written: tuple[Written, ...], failed: tuple[Failed, ...]) -> Any:
-    def save(launch: LaunchSession, plan: ActionPlan, plan_key: str) -> SaveResult:
-        gateway.saved.append((plan, plan_key))
-        return SaveResult(strategy=Strategy.SEQUENTIAL, written=written, failed=failed)
-
-    return save
-
-
 def test_a_partly_failed_save_is_never_headed_saved_to_the_chart(
-    client: FlaskClient, launched: str, gateway: FakeGateway, monkeypatch: pytest.MonkeyPatch
+    client: FlaskClient, launched: str, gateway: FakeGateway
 ) -> None:
     one_goal = (Written(resource_type="Goal", id="g1", version_id="1"),)
     refused = (Failed(resource_type="Goal", message="server error", status=500),)
-    monkeypatch.setattr(ehr, "save", partial(gateway, one_goal, refused))
+    gateway.answers = [SaveResult(strategy=Strategy.SEQUENTIAL, written=one_goal, failed=refused)]
     html = client.get(save_two_goals(client, launched).headers["Location"]).get_data(as_text=True)
     assert "<h1>Plan partly saved</h1>" in html
     assert "Saved to the chart" not in html
@@ -64,11 +52,13 @@ def test_a_partly_failed_save_is_never_headed_saved_to_the_chart(
 
 
 def test_a_save_that_landed_nothing_says_so(
-    client: FlaskClient, launched: str, gateway: FakeGateway, monkeypatch: pytest.MonkeyPatch
+    client: FlaskClient, launched: str, gateway: FakeGateway
 ) -> None:
     provenance_only = (Written(resource_type="Provenance", id="p1", version_id="1"),)
     refused = (Failed(resource_type="Goal", message="server error", status=500),)
-    monkeypatch.setattr(ehr, "save", partial(gateway, provenance_only, refused))
+    gateway.answers = [
+        SaveResult(strategy=Strategy.SEQUENTIAL, written=provenance_only, failed=refused)
+    ]
     html = client.get(save_two_goals(client, launched).headers["Location"]).get_data(as_text=True)
     assert "<h1>Plan not saved</h1>" in html
     assert "Nothing was saved to the chart: 1 goal did not land" in html
@@ -76,7 +66,7 @@ def test_a_save_that_landed_nothing_says_so(
 
 
 def test_the_saved_page_names_each_score_and_says_each_step_once(
-    client: FlaskClient, launched: str, gateway: FakeGateway, monkeypatch: pytest.MonkeyPatch
+    client: FlaskClient, launched: str, gateway: FakeGateway
 ) -> None:
     everything = (
         Written(resource_type="Goal", id="g1", version_id="1"),
@@ -88,7 +78,7 @@ def test_the_saved_page_names_each_score_and_says_each_step_once(
         Written(resource_type="Observation", id="o2", version_id="1"),
         Written(resource_type="Observation", id="o3", version_id="1"),
     )
-    monkeypatch.setattr(ehr, "save", partial(gateway, everything, ()))
+    gateway.answers = [SaveResult(strategy=Strategy.SEQUENTIAL, written=everything)]
     html = client.get(save_two_goals(client, launched).headers["Location"]).get_data(as_text=True)
     assert "<h1>Plan saved</h1>" in html
     assert "Score (confidence, importance, GAS or PEG)" not in html
@@ -105,11 +95,10 @@ def test_the_saved_page_names_each_score_and_says_each_step_once(
 
 
 def test_a_note_save_says_the_note_message_once(
-    client: FlaskClient, launched: str, gateway: FakeGateway, monkeypatch: pytest.MonkeyPatch
+    client: FlaskClient, launched: str, gateway: FakeGateway
 ) -> None:
-    def note(launch: LaunchSession, plan: ActionPlan, plan_key: str) -> SaveResult:
-        gateway.saved.append((plan, plan_key))
-        return SaveResult(
+    gateway.answers = [
+        SaveResult(
             strategy=Strategy.NOTE,
             written=(Written(resource_type="DocumentReference", id="d1", version_id="1"),),
             warnings=(
@@ -117,8 +106,7 @@ def test_a_note_save_says_the_note_message_once(
                 "clinical note.",
             ),
         )
-
-    monkeypatch.setattr(ehr, "save", note)
+    ]
     html = client.get(save_two_goals(client, launched).headers["Location"]).get_data(as_text=True)
     assert html.count("does not accept goals") == 1
     assert "Saved as a note because this EHR does not accept goals" in html
