@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from fhir_mappers.narrative import frequency_words
 from rehab.goal import ActionStep
 from rehab.plan import ActionPlan
+from smartapp.views.refusal import objects
 from smartapp.views.words import STRATEGY_WORDS, record_words
 
 # Warnings the strategy's own words already say (shown once, not twice in two wordings).
@@ -56,13 +57,6 @@ class Row:
     version: str
 
 
-def _items(result: Mapping[str, object], key: str) -> tuple[Mapping[str, object], ...]:
-    found = result.get(key)
-    if not isinstance(found, list):
-        return ()
-    return tuple(item for item in found if isinstance(item, Mapping))
-
-
 def _count_words(kinds: Sequence[str], goals_planned: int) -> str:
     """`1 of 2 goals, 3 scores and the care plan`."""
     counts = Counter(kinds)
@@ -81,8 +75,8 @@ def _count_words(kinds: Sequence[str], goals_planned: int) -> str:
 def save_outcome(result: Mapping[str, object], *, goals_planned: int) -> Outcome:
     """The heading and first line for what the save left in the EHR."""
     strategy = str(result.get("strategy"))
-    written = [str(w.get("resourceType")) for w in _items(result, "written")]
-    failed = [str(f.get("resourceType")) for f in _items(result, "failed")]
+    written = [str(w.get("resourceType")) for w in objects(result, "written")]
+    failed = [str(f.get("resourceType")) for f in objects(result, "failed")]
     if strategy == "export":
         return Outcome(
             kind="export", heading="Plan ready to print", summary=STRATEGY_WORDS["export"]
@@ -150,7 +144,7 @@ def written_rows(result: Mapping[str, object], plan: ActionPlan) -> tuple[Row, .
     names = _names(plan)
     seen: Counter[str] = Counter()
     rows = []
-    for item in _items(result, "written"):
+    for item in objects(result, "written"):
         kind = str(item.get("resourceType"))
         known = names.get(kind, [])
         name = known[seen[kind]] if seen[kind] < len(known) else ""

@@ -43,7 +43,8 @@ class Said:
         return f"The EHR said: {text}" + ("" if text.endswith((".", "!", "?", ")")) else ".")
 
 
-def _items(data: Mapping[str, object], key: str) -> list[Mapping[str, object]]:
+def objects(data: Mapping[str, object], key: str) -> list[Mapping[str, object]]:
+    """The JSON objects of a list in the save's answer (`written`, `failed`, `issues`)."""
     found = data.get(key)
     return [i for i in found if isinstance(i, Mapping)] if isinstance(found, list) else []
 
@@ -51,8 +52,8 @@ def _items(data: Mapping[str, object], key: str) -> list[Mapping[str, object]]:
 def issues_of(result: Mapping[str, object]) -> tuple[Said, ...]:
     """Every issue of the save's failures (`SaveResult.to_dict()`), in order."""
     found = []
-    for failed in _items(result, "failed"):
-        for issue in _items(failed, "issues"):
+    for failed in objects(result, "failed"):
+        for issue in objects(failed, "issues"):
             where = issue.get("where")
             found.append(Said(text=str(issue.get("text") or ""),
                               where=where if isinstance(where, Mapping) else None))
@@ -65,8 +66,8 @@ def refused_content(result: Mapping[str, object]) -> bool:
     A Provenance alone (recording that the goals written first were withdrawn again) is not
     the plan: the clinician goes back to the form to fix what the EHR named.
     """
-    failed = _items(result, "failed")
-    landed = [w for w in _items(result, "written") if w.get("resourceType") != "Provenance"]
+    failed = objects(result, "failed")
+    landed = [w for w in objects(result, "written") if w.get("resourceType") != "Provenance"]
     return bool(failed) and not landed and any(
         f.get("status") in CONTENT_REFUSED for f in failed
     )
