@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 import logging
 from collections.abc import Mapping
-from dataclasses import asdict, dataclass, replace
+from dataclasses import asdict, dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Protocol
 
@@ -191,10 +191,15 @@ def _build(
         value = doc.get(name)
         endpoints[name] = checked_endpoint(tenant, name, value) if value is not None else None
     issuer = doc.get("issuer")
-    config = SmartConfiguration(
+    return SmartConfiguration(
         issuer=checked_endpoint(tenant, "issuer", issuer) if issuer is not None else None,
         authorization_endpoint=endpoints["authorization_endpoint"],
         token_endpoint=endpoints["token_endpoint"] or "",
+        jwks_uri=endpoints["jwks_uri"],
+        introspection_endpoint=endpoints["introspection_endpoint"],
+        revocation_endpoint=endpoints["revocation_endpoint"],
+        registration_endpoint=endpoints["registration_endpoint"],
+        management_endpoint=endpoints["management_endpoint"],
         capabilities=_words(doc.get("capabilities")),
         code_challenge_methods_supported=_words(doc.get("code_challenge_methods_supported")),
         grant_types_supported=_words(doc.get("grant_types_supported")),
@@ -204,14 +209,6 @@ def _build(
         ),
         source=source,
         fetched_at=now,
-    )
-    return replace(
-        config,
-        jwks_uri=endpoints["jwks_uri"],
-        introspection_endpoint=endpoints["introspection_endpoint"],
-        revocation_endpoint=endpoints["revocation_endpoint"],
-        registration_endpoint=endpoints["registration_endpoint"],
-        management_endpoint=endpoints["management_endpoint"],
     )
 
 
