@@ -128,7 +128,9 @@ def parse_style(document: object) -> EhrStyle:
         ("--ff-error", "color_error"),
         ("--ff-success", "color_success"),
     ):
-        ratio = contrast_ratio(kept.get(prop, _DEFAULT_TEXT), bg)
+        if prop not in kept:
+            continue  # the EHR sent none: nothing of its own to drop
+        ratio = contrast_ratio(kept[prop], bg)
         if ratio is not None and ratio < _MIN_CONTRAST:
             kept.pop(prop)
             refused.append(key)
