@@ -73,11 +73,12 @@ class OAuthHttp:
             "Accept": "application/json",
             "Content-Type": "application/x-www-form-urlencoded",
         }
+        auth = None
         if basic_auth is not None:
             # RFC 6749 2.3.1: id and secret are form-encoded before the Basic encoding.
             user, secret = (quote(part, safe="") for part in basic_auth)
-            return self._send("POST", url, headers=headers, data=dict(data), auth=(user, secret))
-        return self._send("POST", url, headers=headers, data=dict(data))
+            auth = (user, secret)
+        return self._send("POST", url, headers=headers, data=dict(data), auth=auth)
 
     def close(self) -> None:
         """Release pooled connections."""
