@@ -33,6 +33,10 @@ GOAL_KEYS = (
     "measure.unit",
     *(f"gas.{k}" for k in GAS_KEYS),
 )
+# What makes a goal or a step on the form written (a goal's area or dates alone are no goal):
+# the plan leaves the others out, so the n-th written goal is the plan's n-th.
+GOAL_TEXT_KEYS = tuple(k for k in GOAL_KEYS if k not in ("key", "domain", "start", "due"))
+STEP_TEXT_KEYS = ("what", "how_much", "when")
 PLAN_KEYS = (
     "what_matters",
     "expressed_by",
@@ -152,6 +156,21 @@ def _blank(fields: Mapping[str, str], prefix: str, keys: Iterable[str]) -> bool:
     return all(not fields.get(prefix + key, "").strip() for key in keys)
 
 
+def written_goals(fields: Mapping[str, str]) -> tuple[GoalSlot, ...]:
+    """The goals on the form with text: the plan's goals, in the plan's order."""
+    return tuple(
+        slot
+        for slot in slots(fields)
+        if not _blank(fields, f"goals[{slot.index}].", GOAL_TEXT_KEYS)
+    )
+
+
+def written_steps(fields: Mapping[str, str], slot: GoalSlot) -> tuple[int, ...]:
+    """The steps of a goal on the form with text: the plan's steps of it, in order."""
+    prefix = f"goals[{slot.index}].steps"
+    return tuple(s for s in slot.steps if not _blank(fields, f"{prefix}[{s}].", STEP_TEXT_KEYS))
+
+
 def _lines(text: str) -> list[str]:
     return [line.strip() for line in text.splitlines() if line.strip()]
 
@@ -173,7 +192,7 @@ def _step_dict(fields: Mapping[str, str], prefix: str) -> dict[str, object]:
     how_often: dict[str, object] = {}
     for key in ("frequency", "period", "unit"):
         _optional(how_often, key, fields.get(f"{prefix}how_often.{key}", ""))
-    step: dict[str, object] = {k: fields.get(prefix + k, "") for k in ("what", "how_much", "when")}
+    step: dict[str, object] = {k: fields.get(prefix + k, "") for k in STEP_TEXT_KEYS}
     step["how_often"] = how_often
     return step
 
@@ -196,11 +215,8 @@ def goal_dict(fields: Mapping[str, str], slot: GoalSlot) -> dict[str, object]:
         for key in GAS_KEYS:
             _optional(gas, key, fields.get(f"{prefix}gas.{key}", ""))
         goal["gas"] = gas
-    goal["steps"] = [
-        _step_dict(fields, f"{prefix}steps[{s}].")
-        for s in slot.steps
-        if not _blank(fields, f"{prefix}steps[{s}].", ("what", "how_much", "when"))
-    ]
+    steps = written_steps(fields, slot)
+    goal["steps"] = [_step_dict(fields, f"{prefix}steps[{s}].") for s in steps]
     return goal
 
 
@@ -216,12 +232,7 @@ def fields_to_dict(fields: Mapping[str, str]) -> dict[str, object]:
     _optional(follow_up, "review", fields.get("follow_up.review", ""))
     data["follow_up"] = follow_up
     # A goal the clinician added but has not written yet is left out (its area alone is no goal).
-    goal_keys = [k for k in GOAL_KEYS if k not in ("key", "domain", "start", "due")]
-    data["goals"] = [
-        goal_dict(fields, slot)
-        for slot in slots(fields)
-        if not _blank(fields, f"goals[{slot.index}].", goal_keys)
-    ]
+    data["goals"] = [goal_dict(fields, slot) for slot in written_goals(fields)]
     return data
 
 

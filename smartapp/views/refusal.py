@@ -10,7 +10,7 @@ The texts are the EHR's own words: the templates escape them, and they are never
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 from rehab.review import GoalReview
@@ -23,8 +23,6 @@ from smartapp.writeback.placement import place_review_issues
 CONTENT_REFUSED = (400, 422)
 # Goal fields the form shows (the key and start date ride along hidden).
 _GOAL_FIELDS = tuple(k for k in forms.GOAL_KEYS if k not in ("key", "start"))
-_GOAL_TEXT = tuple(k for k in forms.GOAL_KEYS if k not in ("key", "domain", "start", "due"))
-_STEP_TEXT = ("what", "how_much", "when")
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -77,27 +75,23 @@ def _int(value: object) -> int | None:
     return value if isinstance(value, int) and not isinstance(value, bool) else None
 
 
-def _filled(fields: Mapping[str, str], prefix: str, keys: Sequence[str]) -> bool:
-    return any(fields.get(prefix + key, "").strip() for key in keys)
-
-
 def form_name(where: Mapping[str, object], fields: Mapping[str, str]) -> str | None:
     """The form's name for a place in the plan: a field, or a goal or step block (`goals[2]`).
 
     The plan leaves out the goals and steps the form holds blank, so its n-th goal is the
-    form's n-th goal with text (the same rule as `forms.fields_to_dict`).
+    form's n-th goal with text (`forms.written_goals`, the rule `forms.fields_to_dict` reads by).
     """
     goal, step, field = _int(where.get("goal")), _int(where.get("step")), where.get("field")
     if goal is None:
         return field if isinstance(field, str) and field in forms.PLAN_KEYS else None
-    slots = [s for s in forms.slots(fields) if _filled(fields, f"goals[{s.index}].", _GOAL_TEXT)]
+    slots = forms.written_goals(fields)
     if goal >= len(slots):
         return None
     slot = slots[goal]
     name = f"goals[{slot.index}]"
     if step is None:
         return f"{name}.{field}" if field in _GOAL_FIELDS else name
-    steps = [s for s in slot.steps if _filled(fields, f"{name}.steps[{s}].", _STEP_TEXT)]
+    steps = forms.written_steps(fields, slot)
     if step >= len(steps):
         return name
     name = f"{name}.steps[{steps[step]}]"
