@@ -67,13 +67,6 @@ class Stack:
         """The FHIR base (launch `iss`) of a vendor site."""
         return f"{self.ehr.url}/{profile}/fhir"
 
-    def pids(self) -> tuple[int, ...]:
-        """Process ids of the parts that run as their own processes."""
-        pids = [self.backend.pid]
-        if self.app_process is not None:
-            pids.append(self.app_process.pid)
-        return tuple(pids)
-
     def stop(self) -> None:
         """Stop the app, the EHR and the backend, in that order."""
         if self.app_process is not None:

@@ -44,28 +44,11 @@ class Backend:
     data_dir: Path
     log_path: Path
     process: subprocess.Popen[bytes] = field(repr=False)
-    started_in_s: float
 
     @property
     def transaction_limit(self) -> int:
         """Entries per transaction Bundle this server takes (Medplum refuses over 50 updates)."""
         return TRANSACTION_LIMITS[self.kind]
-
-    @property
-    def pid(self) -> int:
-        """The server's process id (also its process group id)."""
-        return self.process.pid
-
-    def rss_bytes(self) -> int | None:
-        """Resident memory of the server process from /proc, or None where /proc is absent."""
-        try:
-            status = Path(f"/proc/{self.pid}/status").read_text(encoding="ascii")
-        except OSError:
-            return None
-        for line in status.splitlines():
-            if line.startswith("VmRSS:"):
-                return int(line.split()[1]) * 1024
-        return None
 
     def stop(self) -> None:
         """Terminate the process group (SIGTERM, then SIGKILL after a grace period)."""
@@ -157,7 +140,6 @@ def start_backend(
     spec = _launch_spec(backend_kind, port=port, data_dir=data_dir)
     log_path = data_dir / f"{backend_kind.value}.log"
     base_url = f"http://127.0.0.1:{port}/fhir"
-    began = time.monotonic()
     # The child keeps its own copy of the log descriptor; ours closes when the block ends.
     with log_path.open("ab") as log:
         try:
@@ -184,7 +166,6 @@ def start_backend(
         data_dir=data_dir,
         log_path=log_path,
         process=process,
-        started_in_s=time.monotonic() - began,
     )
 
 
