@@ -20,7 +20,7 @@ from smartapp.writeback import SaveResult, save_plan
 from tests.fhir_mappers.factories import fhirkit_errors
 from tests.integration.proxy import ForwardingProxy
 from tests.rehab.factories import make_plan
-from tests.sandbox.smart import discover, patient_of_kind, tokens
+from tests.sandbox.smart import discover, patient_of_kind, refresh_grant, tokens
 
 SCOPE = "launch openid fhirUser offline_access patient/*.cruds"
 
@@ -38,8 +38,7 @@ class RefreshingTokens:
     def refresh(self) -> str:
         answer = requests.post(
             discover(self.token["iss"])["token_endpoint"],
-            data={"grant_type": "refresh_token", "client_id": "functionfirst",
-                  "refresh_token": self.token["refresh_token"]},
+            data=refresh_grant(self.token["refresh_token"]),
             timeout=10,
         )
         answer.raise_for_status()

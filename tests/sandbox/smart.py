@@ -105,6 +105,16 @@ def token_request(
     return requests.post(discover(iss)["token_endpoint"], data=data, auth=auth, timeout=10)
 
 
+def refresh_grant(refresh_token: str, **extra: str) -> dict[str, str]:
+    """The token request of a refresh by the public client (`extra`: a scope, say)."""
+    return {
+        "grant_type": "refresh_token",
+        "refresh_token": refresh_token,
+        "client_id": "functionfirst",
+        **extra,
+    }
+
+
 def exchange(
     iss: str,
     attempt: Attempt,

@@ -24,6 +24,7 @@ from tests.sandbox.smart import (
     discover,
     exchange,
     launch,
+    refresh_grant,
     token_request,
     tokens,
 )
@@ -208,11 +209,7 @@ def test_id_token_is_rs256_with_fhir_user(sekmet_stack: Stack) -> None:
 def test_refresh_rotates_and_the_old_refresh_token_dies(sekmet_stack: Stack) -> None:
     # smart.md 48, 49
     token = tokens(sekmet_stack)
-    data = {
-        "grant_type": "refresh_token",
-        "refresh_token": token["refresh_token"],
-        "client_id": "functionfirst",
-    }
+    data = refresh_grant(token["refresh_token"])
     first = token_request(token["iss"], data)
     assert first.status_code == 200, first.text
     renewed = first.json()
@@ -228,12 +225,7 @@ def test_refresh_rotates_and_the_old_refresh_token_dies(sekmet_stack: Stack) -> 
 def test_refresh_with_a_wider_scope_is_refused(sekmet_stack: Stack) -> None:
     # smart.md 48: a refresh scope must be a subset of the grant
     token = tokens(sekmet_stack)
-    data = {
-        "grant_type": "refresh_token",
-        "refresh_token": token["refresh_token"],
-        "client_id": "functionfirst",
-        "scope": "user/*.cruds",
-    }
+    data = refresh_grant(token["refresh_token"], scope="user/*.cruds")
     assert token_request(token["iss"], data).json()["error"] == "invalid_scope"
 
 
@@ -346,11 +338,7 @@ def test_no_code_verifier_or_token_reaches_the_logs(
     iss, attempt = _authorize(sekmet_stack)
     code = attempt.params["code"]
     token = exchange(iss, attempt).json()
-    data = {
-        "grant_type": "refresh_token",
-        "refresh_token": token["refresh_token"],
-        "client_id": "functionfirst",
-    }
+    data = refresh_grant(token["refresh_token"])
     renewed = token_request(iss, data).json()
     headers = {"Authorization": f"Bearer {renewed['access_token']}"}
     assert requests.get(f"{iss}/Patient/{token['patient']}", headers=headers, timeout=10).ok

@@ -13,7 +13,7 @@ import requests
 from sandbox.ehr import EhrConfig, create_ehr_app
 from sandbox.ehr.faults import FaultError, Faults, Outcome, parse_faults
 from sandbox.stack import Stack
-from tests.sandbox.smart import authorize, bearer, discover, exchange, launch, tokens
+from tests.sandbox.smart import authorize, bearer, discover, exchange, launch, refresh_grant, tokens
 
 
 def test_parse_faults_reads_numbers_and_keeps_defaults() -> None:
@@ -151,11 +151,7 @@ def test_faults_chosen_per_launch_touch_that_launch_only(sekmet_stack: Stack) ->
 
 def _refresh(token: dict[str, Any], timeout: float = 10) -> requests.Response:
     """Refresh at the site's token endpoint with the public client."""
-    data = {
-        "grant_type": "refresh_token",
-        "client_id": "functionfirst",
-        "refresh_token": token["refresh_token"],
-    }
+    data = refresh_grant(token["refresh_token"])
     return requests.post(discover(token["iss"])["token_endpoint"], data=data, timeout=timeout)
 
 

@@ -9,7 +9,7 @@ import pytest
 import requests
 
 from sandbox.stack import Stack
-from tests.sandbox.smart import authorize, exchange, patient_of_kind, token_request
+from tests.sandbox.smart import authorize, exchange, patient_of_kind, refresh_grant, token_request
 
 pytestmark = pytest.mark.integration
 SCOPE = "launch/patient openid fhirUser offline_access patient/*.rs"
@@ -55,11 +55,7 @@ def test_a_patient_signs_in_as_themself(sekmet_stack: Stack, profile: str) -> No
     user = claims_of(body["id_token"])["fhirUser"]
     assert user in (f"Patient/{patient}", f"{iss}/Patient/{patient}")
     # A refresh keeps the same patient user and context.
-    refreshed = token_request(
-        iss,
-        {"grant_type": "refresh_token", "refresh_token": body["refresh_token"],
-         "client_id": "functionfirst"},
-    )  # fmt: skip
+    refreshed = token_request(iss, refresh_grant(body["refresh_token"]))
     assert refreshed.status_code == 200, refreshed.text
     assert refreshed.json()["patient"] == patient
 

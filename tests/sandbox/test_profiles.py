@@ -10,7 +10,14 @@ from joserfc import jwt
 from joserfc.jwk import KeySet
 
 from sandbox.stack import Stack
-from tests.sandbox.smart import bearer, discover, patient_of_kind, token_request, tokens
+from tests.sandbox.smart import (
+    bearer,
+    discover,
+    patient_of_kind,
+    refresh_grant,
+    token_request,
+    tokens,
+)
 
 pytestmark = pytest.mark.integration
 
@@ -220,11 +227,7 @@ def test_oracle_tokens_last_ten_minutes_and_refresh_keeps_the_refresh_token(
     # smart.md 49, 52
     token = _launch(sekmet_stack, "oracle")
     assert token["expires_in"] == 600
-    data = {
-        "grant_type": "refresh_token",
-        "refresh_token": token["refresh_token"],
-        "client_id": "functionfirst",
-    }
+    data = refresh_grant(token["refresh_token"])
     first = token_request(token["iss"], data)
     assert first.status_code == 200, first.text
     assert "refresh_token" not in first.json()

@@ -6,7 +6,15 @@ import pytest
 import requests
 
 from sandbox.stack import Stack
-from tests.sandbox.smart import authorize, bearer, exchange, launch, token_request, tokens
+from tests.sandbox.smart import (
+    authorize,
+    bearer,
+    exchange,
+    launch,
+    refresh_grant,
+    token_request,
+    tokens,
+)
 
 pytestmark = pytest.mark.integration
 
@@ -53,12 +61,7 @@ def test_invalid_client_secret_fails_the_code_exchange(sekmet_stack: Stack) -> N
 def test_expired_refresh_token_fails_the_refresh(sekmet_stack: Stack) -> None:
     # smart.md 51, 85
     token = tokens(sekmet_stack, sim_error="token_expired_refresh_token")
-    data = {
-        "grant_type": "refresh_token",
-        "refresh_token": token["refresh_token"],
-        "client_id": "functionfirst",
-    }
-    response = token_request(token["iss"], data)
+    response = token_request(token["iss"], refresh_grant(token["refresh_token"]))
     assert response.status_code == 400
     assert response.json()["error"] == "invalid_grant"
 
