@@ -62,10 +62,9 @@ def record_words(resource_type: str) -> str:
     return RECORD_WORDS.get(resource_type, resource_type)
 
 
-def strategy_words(strategy: str, *, done: bool = False) -> str:
-    """What saving does (before) or did (after), in plain words."""
-    table = STRATEGY_WORDS if done else PLANNED_WORDS
-    return table.get(strategy, f"Saved with the {strategy} strategy.")
+def strategy_words(strategy: str) -> str:
+    """What saving will do, in plain words (the saved page says what it did: STRATEGY_WORDS)."""
+    return PLANNED_WORDS.get(strategy, f"Saved with the {strategy} strategy.")
 
 
 MOST_SAID = 3  # issue texts shown in one place
