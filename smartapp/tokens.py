@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from dataclasses import fields, replace
 from datetime import datetime, timedelta
+from typing import TypeGuard
 
 from launch.discovery import SmartConfiguration, discover
 from launch.errors import LaunchError, TokenEndpointError
@@ -42,7 +43,7 @@ PERMANENT_REFRESH_ERRORS = frozenset(
 )
 
 
-def refresh_failed_for_good(exc: LaunchError) -> bool:
+def refresh_failed_for_good(exc: LaunchError) -> TypeGuard[TokenEndpointError]:
     """True when the token endpoint refused the refresh for good (the launch must end)."""
     return (
         isinstance(exc, TokenEndpointError)
@@ -130,7 +131,7 @@ class LaunchTokenSource:
             )
         except LaunchError as exc:
             found.store.audit.append(entry(Outcome.FAILURE, exc.code))
-            if isinstance(exc, TokenEndpointError) and refresh_failed_for_good(exc):
+            if refresh_failed_for_good(exc):
                 # smart.md 51: the grant is dead; keep no credential that can never work again.
                 found.store.sessions.end_launch(launch.launch_id)
                 closed = entry(Outcome.SUCCESS, f"refresh_failed:{exc.oauth_error}")
