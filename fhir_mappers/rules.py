@@ -30,6 +30,8 @@ XHTML = "http://www.w3.org/1999/xhtml"
 _DATE = re.compile(r"\d{4}(-\d{2}(-\d{2})?)?")
 
 Problems = list[str]
+# (element, allowed codes, value set name) of a required binding.
+Bindings = tuple[tuple[str, frozenset[str], str], ...]
 
 
 def _code(problems: Problems, path: str, value: object, allowed: frozenset[str], name: str) -> None:
@@ -37,6 +39,11 @@ def _code(problems: Problems, path: str, value: object, allowed: frozenset[str],
         return
     if not isinstance(value, str) or value not in allowed:
         problems.append(f"{path}: {value!r} is not a {name} code")
+
+
+def _codes(problems: Problems, element: Mapping[str, Any], path: str, bindings: Bindings) -> None:
+    for key, allowed, name in bindings:
+        _code(problems, f"{path}.{key}", element.get(key), allowed, name)
 
 
 def _required(problems: Problems, resource: Mapping[str, Any], path: str, *keys: str) -> None:
@@ -95,9 +102,6 @@ def check_narrative(problems: Problems, text: object, path: str) -> None:
 
 
 def _check_goal(goal: Mapping[str, Any], problems: Problems) -> None:
-    # US Core Goal 3.1.1-8.0: lifecycleStatus, description and subject are 1..1 in every version.
-    _required(problems, goal, "Goal", "lifecycleStatus", "description", "subject")
-    _code(problems, "Goal.lifecycleStatus", goal.get("lifecycleStatus"), GOAL_STATUS, "goal-status")
     description = goal.get("description")
     if isinstance(description, Mapping) and not (
         description.get("text") or description.get("coding")
@@ -140,20 +144,7 @@ def _check_activity(activity: Mapping[str, Any], index: int, problems: Problems)
     if isinstance(detail, Mapping):
         if not detail.get("status"):
             problems.append(f"{path}.detail.status: required")
-        _code(
-            problems,
-            f"{path}.detail.status",
-            detail.get("status"),
-            ACTIVITY_STATUS,
-            "care-plan-activity-status",
-        )
-        _code(
-            problems,
-            f"{path}.detail.kind",
-            detail.get("kind"),
-            ACTIVITY_KIND,
-            "care-plan-activity-kind",
-        )
+        _codes(problems, detail, f"{path}.detail", ACTIVITY_BINDINGS)
         _check_timing(detail.get("scheduledTiming"), f"{path}.detail.scheduledTiming", problems)
 
 
@@ -161,13 +152,7 @@ def _check_timing(timing: object, path: str, problems: Problems) -> None:
     if not isinstance(timing, Mapping) or not isinstance(timing.get("repeat"), Mapping):
         return
     repeat = timing["repeat"]
-    _code(
-        problems,
-        f"{path}.repeat.periodUnit",
-        repeat.get("periodUnit"),
-        PERIOD_UNITS,
-        "units-of-time",
-    )
+    _codes(problems, repeat, f"{path}.repeat", (("periodUnit", PERIOD_UNITS, "units-of-time"),))
     bounds = repeat.get("boundsPeriod")
     if isinstance(bounds, Mapping):
         _check_period(bounds, f"{path}.repeat.boundsPeriod", problems)
@@ -180,9 +165,6 @@ def _check_period(period: Mapping[str, Any], path: str, problems: Problems) -> N
 
 
 def _check_careplan(plan: Mapping[str, Any], problems: Problems) -> None:
-    _required(problems, plan, "CarePlan", "status", "intent", "subject", "category")
-    _code(problems, "CarePlan.status", plan.get("status"), REQUEST_STATUS, "request-status")
-    _code(problems, "CarePlan.intent", plan.get("intent"), CAREPLAN_INTENT, "care-plan-intent")
     if "subject" in plan and not _is_patient_ref(plan.get("subject")):
         problems.append("CarePlan.subject: must reference a Patient")
     # US Core 3.1.1: text 1..1 with status generated | additional.
@@ -212,67 +194,62 @@ def _check_careplan(plan: Mapping[str, Any], problems: Problems) -> None:
 
 
 def _check_observation(obs: Mapping[str, Any], problems: Problems) -> None:
-    _required(problems, obs, "Observation", "status", "code")
-    _code(
-        problems, "Observation.status", obs.get("status"), OBSERVATION_STATUS, "observation-status"
-    )
     if "subject" in obs and not _is_patient_ref(obs.get("subject")):
         problems.append("Observation.subject: must reference a Patient")
 
 
 def _check_service_request(request: Mapping[str, Any], problems: Problems) -> None:
-    _required(problems, request, "ServiceRequest", "status", "intent", "subject", "code")
-    _code(
-        problems, "ServiceRequest.status", request.get("status"), REQUEST_STATUS, "request-status"
-    )
-    _code(
-        problems, "ServiceRequest.intent", request.get("intent"), REQUEST_INTENT, "request-intent"
-    )
     _check_timing(request.get("occurrenceTiming"), "ServiceRequest.occurrenceTiming", problems)
 
 
-def _check_provenance(provenance: Mapping[str, Any], problems: Problems) -> None:
-    _required(problems, provenance, "Provenance", "target", "recorded", "agent")
-
-
-def _check_document(document: Mapping[str, Any], problems: Problems) -> None:
-    _required(problems, document, "DocumentReference", "status", "content", "subject", "type")
-    _code(
-        problems,
-        "DocumentReference.status",
-        document.get("status"),
-        DOCUMENT_STATUS,
-        "document-reference-status",
-    )
-
-
 def _check_bundle(bundle: Mapping[str, Any], problems: Problems) -> None:
-    _code(problems, "Bundle.type", bundle.get("type"), BUNDLE_TYPES, "bundle-type")
     for index, entry in enumerate(bundle.get("entry") or []):
         if not isinstance(entry, Mapping):
             problems.append(f"Bundle.entry[{index}]: not an object")
             continue
         request = entry.get("request")
         if isinstance(request, Mapping):
-            _code(
-                problems,
-                f"Bundle.entry[{index}].request.method",
-                request.get("method"),
-                HTTP_VERBS,
-                "http-verb",
-            )
+            _codes(problems, request, f"Bundle.entry[{index}].request", REQUEST_METHOD)
         resource = entry.get("resource")
         if isinstance(resource, Mapping):
             problems.extend(f"Bundle.entry[{index}].{p}" for p in check_resource(resource))
 
 
+ACTIVITY_BINDINGS: Bindings = (
+    ("status", ACTIVITY_STATUS, "care-plan-activity-status"),
+    ("kind", ACTIVITY_KIND, "care-plan-activity-kind"),
+)
+REQUEST_METHOD: Bindings = (("method", HTTP_VERBS, "http-verb"),)
+# Per resource type, checked in this order: elements that must be present (US Core Goal
+# 3.1.1-8.0: lifecycleStatus, description and subject are 1..1 in every version), the
+# required-binding codes, then the type's own rules.
+REQUIRED: dict[str, tuple[str, ...]] = {
+    "Goal": ("lifecycleStatus", "description", "subject"),
+    "CarePlan": ("status", "intent", "subject", "category"),
+    "Observation": ("status", "code"),
+    "ServiceRequest": ("status", "intent", "subject", "code"),
+    "Provenance": ("target", "recorded", "agent"),
+    "DocumentReference": ("status", "content", "subject", "type"),
+}
+BINDINGS: dict[str, Bindings] = {
+    "Goal": (("lifecycleStatus", GOAL_STATUS, "goal-status"),),
+    "CarePlan": (
+        ("status", REQUEST_STATUS, "request-status"),
+        ("intent", CAREPLAN_INTENT, "care-plan-intent"),
+    ),
+    "Observation": (("status", OBSERVATION_STATUS, "observation-status"),),
+    "ServiceRequest": (
+        ("status", REQUEST_STATUS, "request-status"),
+        ("intent", REQUEST_INTENT, "request-intent"),
+    ),
+    "DocumentReference": (("status", DOCUMENT_STATUS, "document-reference-status"),),
+    "Bundle": (("type", BUNDLE_TYPES, "bundle-type"),),
+}
 CHECKS: dict[str, Callable[[Mapping[str, Any], Problems], None]] = {
     "Goal": _check_goal,
     "CarePlan": _check_careplan,
     "Observation": _check_observation,
     "ServiceRequest": _check_service_request,
-    "Provenance": _check_provenance,
-    "DocumentReference": _check_document,
     "Bundle": _check_bundle,
 }
 
@@ -281,9 +258,12 @@ def check_resource(resource: Mapping[str, Any]) -> list[str]:
     """Every problem the R4B models miss, as "Path: message"; empty when the resource is fine."""
     problems: Problems = []
     kind = resource.get("resourceType")
-    check = CHECKS.get(kind) if isinstance(kind, str) else None
-    if check is not None:
-        check(resource, problems)
+    if isinstance(kind, str):
+        _required(problems, resource, kind, *REQUIRED.get(kind, ()))
+        _codes(problems, resource, kind, BINDINGS.get(kind, ()))
+        check = CHECKS.get(kind)
+        if check is not None:
+            check(resource, problems)
     text = resource.get("text")
     if text is not None and kind != "CarePlan":
         check_narrative(problems, text, f"{kind}.text")
