@@ -153,37 +153,24 @@ def plan_to_resources(
         "careplan",
         0,
     )
+    rulers = (("confidence", plan.confidence), ("importance", plan.importance))
     observations = [
         _entry(
             readiness_observation(
-                "confidence",
-                plan.confidence,
+                kind,
+                value,
                 patient_ref=patient_ref,
                 focus=goal_refs,
                 today=today,
-                identifier=identifiers_for(plan_key, "confidence", 0),
+                identifier=identifiers_for(plan_key, kind, 0),
             ),
             plan_key,
-            "confidence",
+            kind,
             0,
         )
+        for kind, value in rulers
+        if value is not None
     ]
-    if plan.importance is not None:
-        observations.append(
-            _entry(
-                readiness_observation(
-                    "importance",
-                    plan.importance,
-                    patient_ref=patient_ref,
-                    focus=goal_refs,
-                    today=today,
-                    identifier=identifiers_for(plan_key, "importance", 0),
-                ),
-                plan_key,
-                "importance",
-                0,
-            )
-        )
     for number, text in enumerate(plan.barriers):
         observations.append(
             _entry(
