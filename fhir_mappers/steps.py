@@ -121,15 +121,19 @@ def _text(code: object) -> str:
     return ""
 
 
+def _step(element: Mapping[str, Any], timing: str) -> ActionStep:
+    return ActionStep(
+        what=_text(element.get("code")),
+        how_much=str(x.ext_value(element, x.STEP_AMOUNT, "String") or ""),
+        when=str(x.ext_value(element, x.STEP_WHEN, "String") or ""),
+        how_often=_frequency(element.get(timing) or {}),
+    )
+
+
 def step_from_detail(detail: Mapping[str, Any]) -> ActionStep:
     """The ActionStep of an activity.detail the app wrote."""
     try:
-        return ActionStep(
-            what=_text(detail.get("code")),
-            how_much=str(x.ext_value(detail, x.STEP_AMOUNT, "String") or ""),
-            when=str(x.ext_value(detail, x.STEP_WHEN, "String") or ""),
-            how_often=_frequency(detail.get("scheduledTiming") or {}),
-        )
+        return _step(detail, "scheduledTiming")
     except (KeyError, TypeError, ValueError) as error:
         raise UnreadableResourceError("CarePlan", f"activity.detail: {error}") from error
 
@@ -137,11 +141,6 @@ def step_from_detail(detail: Mapping[str, Any]) -> ActionStep:
 def step_from_request(request: Mapping[str, Any]) -> ActionStep:
     """The ActionStep of a ServiceRequest the app wrote."""
     try:
-        return ActionStep(
-            what=_text(request.get("code")),
-            how_much=str(x.ext_value(request, x.STEP_AMOUNT, "String") or ""),
-            when=str(x.ext_value(request, x.STEP_WHEN, "String") or ""),
-            how_often=_frequency(request.get("occurrenceTiming") or {}),
-        )
+        return _step(request, "occurrenceTiming")
     except (KeyError, TypeError, ValueError) as error:
         raise UnreadableResourceError("ServiceRequest", str(error)) from error
