@@ -56,6 +56,9 @@ def review_to_resources(
     goal_ref = f"Goal/{goal_id}"
     patient_ref = f"Patient/{patient_id}"
 
+    # Without a review key the fullUrls still need one: the goal id, made key-shaped.
+    url_key = review_key or goal_id.replace("/", "-")[:64]
+
     def ids(kind: str) -> list[dict[str, str]] | None:
         return None if review_key is None else identifiers_for(review_key, kind, 0)
 
@@ -75,7 +78,7 @@ def review_to_resources(
                 )
             )
         )
-        gas_url = plan_uuid(review_key or goal_id.replace("/", "-")[:64], "gas", 0)
+        gas_url = plan_uuid(url_key, "gas", 0)
         urls.append(gas_url)
     if review.peg is not None:
         observations.append(
@@ -89,7 +92,7 @@ def review_to_resources(
                 )
             )
         )
-        urls.append(plan_uuid(review_key or goal_id.replace("/", "-")[:64], "peg", 0))
+        urls.append(plan_uuid(url_key, "peg", 0))
     updated = copy.deepcopy(dict(goal))
     meta = updated.get("meta")
     if isinstance(meta, dict):
