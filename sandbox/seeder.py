@@ -9,6 +9,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+from sandbox.backends.process import TRANSACTION_LIMITS
 from sandbox.ehr import Listing
 
 MARKER = "seeded.json"
@@ -23,6 +24,7 @@ class Seeder:
         self._key = {"backend": backend, "seed": seed, "today": now.date().isoformat(), "dated": 2}
         self._marker = data_dir / MARKER
         self._heavy = backend == "sekmet"  # Medplum searches by linear scan: no heavy patient
+        self._chunk_size = TRANSACTION_LIMITS[backend]
         # sekmet keeps its data in the data dir; Medplum's memory starts empty every time.
         self._cached = _read_marker(self._marker, self._key) if backend == "sekmet" else None
         self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="seed-build")
@@ -39,7 +41,9 @@ class Seeder:
                 return self._cached
             assert self._built is not None
             people, staff = self._built.result()
-            seed_data.seed(base_url, people, staff, include_opt_in=self._heavy)
+            seed_data.seed(
+                base_url, people, staff, include_opt_in=self._heavy, chunk_size=self._chunk_size
+            )
             listed = tuple(
                 Listing(id=p.id, name=p.name, kind=p.kind, description=p.description)
                 for p in people
