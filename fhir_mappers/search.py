@@ -34,42 +34,32 @@ def search_specs(
     if not patient_id or any(ch in patient_id for ch in "/?&#,|"):
         raise ValueError("patient_id must be a plain resource id")
     lists = code_lists()
-    since = f"ge{lookback_start.isoformat()}"
-    conditions: list[tuple[str, str]] = [("patient", patient_id), ("clinical-status", "active")]
+
+    def search(name: str, resource_type: str, words: str, *params: tuple[str, str]) -> SearchSpec:
+        # Every search is of this patient.
+        return SearchSpec(
+            name=name,
+            resource_type=resource_type,
+            params=(("patient", patient_id), *params),
+            words=words,
+        )
+
+    conditions: list[tuple[str, str]] = [("clinical-status", "active")]
     if quirks.get("condition_requires_category"):
         # US Core Condition SHALL combination patient+category (problem list and health concerns).
         conditions.append(("category", "problem-list-item,health-concern"))
-    observations: list[tuple[str, str]] = [
-        ("patient", patient_id),
-        # Pain and function scores by LOINC, and the codes an EHR records its own daily MME under
-        # (recorded_mme.json), in the same search: one request, no extra round.
-        ("code", ",".join(lists.observation_tokens())),
-        ("date", since),
-    ]
-    # FHIR R4 Observation `date` searches effective[x] only: a score that carries only `issued`
-    # (the AHRQ test patient's, some feeds') never matches a date range, so a second search
-    # asks for exactly those (`:missing`, FHIR R4 search 3.1.1.5.6).
-    undated: list[tuple[str, str]] = [
-        ("patient", patient_id),
-        ("code", observations[1][1]),
-        ("date:missing", "true"),
-    ]
-    reviews: list[tuple[str, str]] = [
-        ("patient", patient_id),
-        ("code", _tokens(LOINC, tuple(sorted(lists.gas_codes)))),
-    ]
+    # Pain and function scores by LOINC, and the codes an EHR records its own daily MME under
+    # (recorded_mme.json), in the same search: one request, no extra round.
+    scores = ("code", ",".join(lists.observation_tokens()))
+    survey: tuple[tuple[str, str], ...] = ()
     if quirks.get("observation_requires_category"):
         # Some EHRs refuse Observation searches without a category; PROs are category survey.
         # Known limit: an MME the EHR records under another category (the AHRQ test patient's is
         # "therapy") is then not returned; the category stays "survey" because granular scopes
         # such as `patient/Observation.rs?category=survey` would refuse a wider search.
-        observations.append(("category", "survey"))
-        undated.append(("category", "survey"))
-        reviews.append(("category", "survey"))
-    observations += [("_sort", "-date"), ("_count", PAGE_SIZE)]
-    undated.append(("_count", PAGE_SIZE))
-    reviews += [("_sort", "-date"), ("_count", PAGE_SIZE)]
-    medications: list[tuple[str, str]] = [("patient", patient_id), ("status", "active")]
+        survey = (("category", "survey"),)
+    newest_first, page = ("_sort", "-date"), ("_count", PAGE_SIZE)
+    medications: list[tuple[str, str]] = [("status", "active")]
     if quirks.get("medication_requires_intent"):
         medications.append(("intent", "order"))  # the US Core SHALL combination patient+intent
     if not quirks.get("no_include"):
@@ -83,51 +73,46 @@ def search_specs(
             params=(),
             words="the patient's details",
         ),
-        SearchSpec(
-            name="conditions",
-            resource_type="Condition",
-            params=tuple(conditions),
-            words="pain conditions",
+        search("conditions", "Condition", "pain conditions", *conditions),
+        search(
+            "observations",
+            "Observation",
+            "pain and function scores",
+            scores,
+            ("date", f"ge{lookback_start.isoformat()}"),
+            *survey,
+            newest_first,
+            page,
         ),
-        SearchSpec(
-            name="observations",
-            resource_type="Observation",
-            params=tuple(observations),
-            words="pain and function scores",
+        # FHIR R4 Observation `date` searches effective[x] only: a score that carries only
+        # `issued` (the AHRQ test patient's, some feeds') never matches a date range, so a second
+        # search asks for exactly those (`:missing`, FHIR R4 search 3.1.1.5.6).
+        search(
+            "observations_undated",
+            "Observation",
+            "pain and function scores recorded without a date",
+            scores,
+            ("date:missing", "true"),
+            *survey,
+            page,
         ),
-        SearchSpec(
-            name="observations_undated",
-            resource_type="Observation",
-            params=tuple(undated),
-            words="pain and function scores recorded without a date",
+        search("medications", "MedicationRequest", "medications", *medications, page),
+        search("goals", "Goal", "goals", page),
+        search(
+            "care_plans",
+            "CarePlan",
+            "care plans",
+            # US Core SHALL: CarePlan?patient=&category=; Oracle Health requires the category.
+            ("category", f"{CAREPLAN_CATEGORY}|assess-plan"),
+            page,
         ),
-        SearchSpec(
-            name="medications",
-            resource_type="MedicationRequest",
-            params=(*medications, ("_count", PAGE_SIZE)),
-            words="medications",
-        ),
-        SearchSpec(
-            name="goals",
-            resource_type="Goal",
-            params=(("patient", patient_id), ("_count", PAGE_SIZE)),
-            words="goals",
-        ),
-        SearchSpec(
-            name="care_plans",
-            resource_type="CarePlan",
-            params=(
-                ("patient", patient_id),
-                # US Core SHALL: CarePlan?patient=&category=; Oracle Health requires the category.
-                ("category", f"{CAREPLAN_CATEGORY}|assess-plan"),
-                ("_count", PAGE_SIZE),
-            ),
-            words="care plans",
-        ),
-        SearchSpec(
-            name="reviews",
-            resource_type="Observation",
-            params=tuple(reviews),
-            words="goal reviews",
+        search(
+            "reviews",
+            "Observation",
+            "goal reviews",
+            ("code", _tokens(LOINC, tuple(sorted(lists.gas_codes)))),
+            *survey,
+            newest_first,
+            page,
         ),
     )
