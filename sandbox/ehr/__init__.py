@@ -29,6 +29,18 @@ _SERVER_LOGGERS = (
 __all__ = ["ClientSpec", "EhrConfig", "Faults", "Listing", "create_ehr_app", "default_clients"]
 
 
+def backend_session() -> requests.Session:
+    """The HTTP session to the FHIR backend: a new connection per request.
+
+    Both backends close an idle keep-alive connection after a few seconds (Node's and uvicorn's
+    5 s default). A pooled connection reused just as the backend closes it ends in "Connection
+    reset by peer"; CI saw that under load. On localhost a connection costs next to nothing.
+    """
+    session = requests.Session()
+    session.headers["Connection"] = "close"
+    return session
+
+
 def create_ehr_app(config: EhrConfig) -> Flask:
     """The EHR as a Flask app; one site per vendor profile, each with its own signing key."""
     from sandbox.ehr import authorize, launcher, proxy
@@ -49,7 +61,7 @@ def create_ehr_app(config: EhrConfig) -> Flask:
     }
     servers = {name: build_server(site) for name, site in sites.items()}
     app.extensions[EXTENSION] = Runtime(
-        config=config, state=state, sites=sites, servers=servers, http=requests.Session()
+        config=config, state=state, sites=sites, servers=servers, http=backend_session()
     )
     app.register_blueprint(launcher.bp)
     app.register_blueprint(authorize.bp)
