@@ -34,17 +34,19 @@ from rehab import (
 def goal_to_fhir(
     goal: FunctionalGoal,
     *,
-    plan_expressed_by: ExpressedBy,
+    expressed_by: ExpressedBy,
     patient_ref: str,
     author: str,
     today: date,
     plan_key: str,
     addresses: Sequence[str] = (),
 ) -> dict[str, Any]:
-    """A US Core Goal for one functional goal (not yet validated; ids absent)."""
+    """A US Core Goal for one functional goal (not yet validated; ids absent).
+
+    `expressed_by` is who voiced it: ActionPlan.goal_expressed_by (the goal's own, else the plan's).
+    """
     lists = code_lists()
     area = lists.area(goal.domain)
-    who = goal.expressed_by or plan_expressed_by
     extensions: list[dict[str, Any]] = []
     if goal.expressed_by is not None:
         extensions.append(x.ext(x.GOAL_EXPRESSED_BY, "Code", goal.expressed_by.value))
@@ -110,7 +112,9 @@ def goal_to_fhir(
         "target": targets,
         "statusDate": today.isoformat(),
         # US Core 8.0 / PCO: who established the goal; the patient when they voiced it.
-        "expressedBy": {"reference": author if who is ExpressedBy.CLINICIAN else patient_ref},
+        "expressedBy": {
+            "reference": author if expressed_by is ExpressedBy.CLINICIAN else patient_ref
+        },
     }
     if extensions:
         resource["extension"] = extensions

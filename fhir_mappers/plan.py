@@ -90,7 +90,7 @@ def plan_to_resources(
         _entry(
             goal_to_fhir(
                 goal,
-                plan_expressed_by=plan.expressed_by,
+                expressed_by=plan.goal_expressed_by(goal),
                 patient_ref=patient_ref,
                 author=author,
                 today=today,
