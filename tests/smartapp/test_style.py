@@ -67,6 +67,12 @@ def test_a_highlight_colour_unreadable_on_the_background_is_dropped() -> None:
     assert style == {"--ff-bg": "#ffffff"}
 
 
+def test_a_dark_theme_with_only_text_and_background_is_kept_whole() -> None:
+    # An EHR that sends no accent, error or success colour must not break the page.
+    style = props({"color_background": "#000000", "color_text": "#ffffff"})
+    assert style == {"--ff-bg": "#000000", "--ff-text": "#ffffff"}
+
+
 def test_contrast_ratio_matches_the_wcag_extremes() -> None:
     assert contrast_ratio("#000", "#fff") == pytest.approx(21.0)
     assert contrast_ratio("rgb(255, 255, 255)", "#ffffff") == pytest.approx(1.0)
