@@ -69,15 +69,18 @@ def _functional_code(goal: Mapping[str, Any]) -> bool:
     )
 
 
-def is_functional(goal: Mapping[str, Any], description: str, *, from_functionfirst: bool) -> bool:
-    """True when a goal is not about pain intensity and names something the patient will do.
+def is_functional(
+    goal: Mapping[str, Any], description: str, *, pain_only: bool, from_functionfirst: bool
+) -> bool:
+    """True when a goal is not about pain intensity (`pain_only`, from is_pain_only) and names
+    something the patient will do.
 
     Evidence of the latter, any one of: written by FunctionFirst (its goals are functional by
     construction), a functional category, PCO domain or PROMIS target measure (goal_domains.json),
     or wording that names an activity. A due date or target alone does not make "feel better"
     functional: it says when, not what the patient will do.
     """
-    if is_pain_only(goal, description):
+    if pain_only:
         return False
     if from_functionfirst or goal_domain(goal) is not None or _functional_code(goal):
         return True
@@ -100,6 +103,7 @@ def goal_summary(goal: Mapping[str, Any]) -> GoalSummary:
     )
     dues = [day(mapping(t).get("dueDate")) for t in items(goal.get("target"))]
     plan_item = parse_plan_item(goal)
+    from_functionfirst = plan_item is not None
     pain_only = is_pain_only(goal, description)
     version = mapping(goal.get("meta")).get("versionId")
     return GoalSummary(
@@ -109,9 +113,11 @@ def goal_summary(goal: Mapping[str, Any]) -> GoalSummary:
         achievement_status=achievement,
         start=day(goal.get("startDate")),
         due=next((d for d in dues if d is not None), None),
-        is_functional=is_functional(goal, description, from_functionfirst=plan_item is not None),
+        is_functional=is_functional(
+            goal, description, pain_only=pain_only, from_functionfirst=from_functionfirst
+        ),
         is_pain_only=pain_only,
-        from_functionfirst=plan_item is not None,
+        from_functionfirst=from_functionfirst,
         plan_key=plan_item[0] if plan_item is not None else None,
         version_id=version if isinstance(version, str) else None,
         last_review=None,
