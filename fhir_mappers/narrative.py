@@ -8,6 +8,7 @@ from html import escape
 
 from fhir_mappers.rules import XHTML
 from rehab import ActionPlan, ActionStep, Frequency, FunctionalGoal, PeriodUnit
+from rehab.measures import GAS_ANSWERS
 
 Section = tuple[str, tuple[str, ...]]
 
@@ -22,6 +23,8 @@ def _xhtml_text(value: str) -> str:
 
 _UNIT_WORDS = {PeriodUnit.DAY: "day", PeriodUnit.WEEK: "week", PeriodUnit.MONTH: "month"}
 _TIMES = {1: "once", 2: "twice"}
+# The GAS levels by their LOINC answer displays; level 0 is the goal itself.
+_GAS_LABELS = {score: display for score, _code, display in GAS_ANSWERS} | {0: "The goal"}
 
 
 def day_words(day: date) -> str:
@@ -67,15 +70,10 @@ def _goal_section(number: int, goal: FunctionalGoal) -> Section:
         lines.append(f"How we will count progress: {goal.measure.text}{target}.")
     lines.extend(f"Step: {step_sentence(step)}." for step in goal.steps)
     if goal.gas is not None:
-        labels = {
-            -2: "Much less than expected",
-            -1: "Less than expected",
-            0: "The goal",
-            1: "Better than expected",
-            2: "Much better than expected",
-        }
         lines.extend(
-            f"{labels[score]} ({score:+d}): {text}" if score else f"{labels[score]} (0): {text}"
+            f"{_GAS_LABELS[score]} ({score:+d}): {text}"
+            if score
+            else f"{_GAS_LABELS[score]} (0): {text}"
             for score, text in goal.gas.by_score()
         )
     return f"Goal {number}: {goal.description}", tuple(lines)
