@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
-from flask import copy_current_request_context, current_app
+from flask import copy_current_request_context, current_app, g
 
 from fhir_mappers.search import search_specs
 from launch.errors import OAuthHttpError
@@ -116,7 +116,18 @@ def context(launch: LaunchSession) -> ContextResult:
             batch=batch_allowed(launch, client),
         )
 
-    return pages().contexts.get(launch.launch_id, load)
+    # Within one request the context is read once, even when it is partial (the cache keeps
+    # only complete contexts, so a save after a failed search would otherwise read it twice).
+    read: dict[str, ContextResult] = g.setdefault("functionfirst_contexts", {})
+    if launch.launch_id not in read:
+        read[launch.launch_id] = pages().contexts.get(launch.launch_id, load)
+    return read[launch.launch_id]
+
+
+def forget_context(launch: LaunchSession) -> None:
+    """Drop the launch's context after a write, so what follows reads what was written."""
+    pages().contexts.invalidate(launch.launch_id)
+    g.get("functionfirst_contexts", {}).pop(launch.launch_id, None)
 
 
 def write_plan(launch: LaunchSession) -> WritePlan:
@@ -133,7 +144,7 @@ def save(launch: LaunchSession, plan: ActionPlan, plan_key: str) -> SaveResult:
         audit(event.action, outcome, launch=launch, resources=event.resources, detail=event.detail)
 
     ctx = context(launch).context
-    pages().contexts.invalidate(launch.launch_id)  # the overview shows what was just written
+    forget_context(launch)  # the overview shows what was just written
     activity_style = (
         "reference" if launch.tenant.quirks.get("activity_style_reference") else "detail"
     )
@@ -228,7 +239,7 @@ def review(
         outcome = Outcome.SUCCESS if event.accepted else Outcome.FAILURE
         audit(event.action, outcome, launch=launch, resources=event.resources, detail=event.detail)
 
-    pages().contexts.invalidate(launch.launch_id)
+    forget_context(launch)
     return save_review(
         fhir_client(launch),
         goal_id,

@@ -398,3 +398,18 @@ def test_a_save_names_the_organisation_the_app_acts_for_in_its_provenance(
         assert author["onBehalfOf"] == {"reference": "Organization/clinic-9"}
     finally:
         built.extensions["functionfirst"].store.close()
+
+
+def test_a_save_reads_a_partial_context_once(
+    client: FlaskClient, launched: str, wire: responses.RequestsMock
+) -> None:
+    # A failed search leaves the context partial, and the cache keeps only complete ones: the
+    # save's request still reads it once, not once for the handout's name and once to save.
+    wire.replace(responses.GET, f"{ISS}/Goal", status=500, json={})
+    headers = {**csrf(client, launched), "Idempotency-Key": "key-partial-1"}
+    wire.add_callback(responses.POST, f"{ISS}/", callback=transaction_answer)
+    before = len([c for c in wire.calls if "/Condition" in c.request.url])
+    answer = client.post(f"{launched}/plans", json=make_plan_dict(), headers=headers)
+    assert answer.status_code == 201, answer.get_data(as_text=True)
+    after = len([c for c in wire.calls if "/Condition" in c.request.url])
+    assert after - before == 1
