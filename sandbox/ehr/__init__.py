@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import logging
 
-import requests
 from flask import Flask
 from joserfc.jwk import RSAKey
 
@@ -13,7 +12,7 @@ from sandbox.ehr.faults import Faults
 from sandbox.ehr.grants import build_server
 from sandbox.ehr.oauth import Site
 from sandbox.ehr.profiles import PROFILES
-from sandbox.ehr.runtime import EXTENSION, Runtime
+from sandbox.ehr.runtime import EXTENSION, BackendHttp, Runtime
 from sandbox.ehr.state import EhrState
 
 # authlib's server side logs whole token responses at DEBUG; in a process that also runs an app
@@ -27,18 +26,6 @@ _SERVER_LOGGERS = (
 )
 
 __all__ = ["ClientSpec", "EhrConfig", "Faults", "Listing", "create_ehr_app", "default_clients"]
-
-
-def backend_session() -> requests.Session:
-    """The HTTP session to the FHIR backend: a new connection per request.
-
-    Both backends close an idle keep-alive connection after a few seconds (Node's and uvicorn's
-    5 s default). A pooled connection reused just as the backend closes it ends in "Connection
-    reset by peer"; CI saw that under load. On localhost a connection costs next to nothing.
-    """
-    session = requests.Session()
-    session.headers["Connection"] = "close"
-    return session
 
 
 def create_ehr_app(config: EhrConfig) -> Flask:
@@ -61,7 +48,7 @@ def create_ehr_app(config: EhrConfig) -> Flask:
     }
     servers = {name: build_server(site) for name, site in sites.items()}
     app.extensions[EXTENSION] = Runtime(
-        config=config, state=state, sites=sites, servers=servers, http=backend_session()
+        config=config, state=state, sites=sites, servers=servers, http=BackendHttp()
     )
     app.register_blueprint(launcher.bp)
     app.register_blueprint(authorize.bp)

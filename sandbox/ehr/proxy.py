@@ -108,7 +108,8 @@ def fhir(profile: str, path: str) -> BaseResponse:
 
 def _check_existing(site: Site, path: str, patient: str) -> Refusal | None:
     """A change to an existing resource must stay inside the launch patient's record."""
-    current = runtime().http.get(
+    current = runtime().http.request(
+        "GET",
         f"{site.config.backend_url}/{path}",
         headers={"Accept": FHIR_JSON},
         timeout=site.config.backend_timeout,
