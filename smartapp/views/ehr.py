@@ -7,7 +7,7 @@ Thin glue over the gateway and write-back (which do the HTTP); per-app caches li
 from __future__ import annotations
 
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime
 from typing import Any
 
@@ -22,10 +22,11 @@ from smartapp.gateway import FhirClient
 from smartapp.gateway.capabilities import CapabilityCache, WritePlan, plan_writes
 from smartapp.gateway.context import ContextCache, ContextResult, load_context
 from smartapp.gateway.errors import FhirAuthError, FhirError, FhirForbidden, FhirUnavailable
+from smartapp.gateway.fetch import fetch_all
 from smartapp.store import Outcome
 from smartapp.store.drafts import DraftStore
 from smartapp.style import EhrStyle, parse_style, style_url_allowed
-from smartapp.views.review_history import CarePlanRead, bundle_resources
+from smartapp.views.review_history import CarePlanRead
 from smartapp.views.saved import SavedPlans
 from smartapp.web import LaunchSession, audit, fhir_client, services
 from smartapp.writeback.result import SaveResult, WriteEvent
@@ -33,6 +34,8 @@ from smartapp.writeback.review import Conflict, ReviewResult, read_goal, save_re
 from smartapp.writeback.save import save_plan
 
 MAX_STYLES = 64
+# The context follows a search to 4 pages; the review reads the care plans to the same bound.
+CARE_PLAN_PAGES = 4
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -172,7 +175,8 @@ def goal(launch: LaunchSession, goal_id: str) -> tuple[dict[str, Any], str | Non
 
 
 def care_plans(launch: LaunchSession) -> CarePlanRead:
-    """The patient's care plans as the EHR holds them, for the review page: one search.
+    """The patient's care plans as the EHR holds them, for the review page: one search, its
+    `next` pages followed to the context's bound.
 
     The context keeps each plan's activities as words only; the review shows the steps of one
     goal and the plan's confidence, so it reads the plans (the context's search, same scopes
@@ -184,21 +188,18 @@ def care_plans(launch: LaunchSession) -> CarePlanRead:
     quirks = launch.tenant.quirks
     specs = search_specs(patient_id, lookback_start=today(), quirks=quirks)
     spec = next(s for s in specs if s.name == "care_plans")
-    params = spec.params
     if launch.tenant.quirk("activity_style_reference") and not launch.tenant.quirk("no_include"):
-        params += (("_include", "CarePlan:activity-reference"),)
-    try:
-        answer = fhir_client(launch).send("GET", spec.resource_type, params=params, retry_safe=True)
-    except FhirAuthError:
-        raise  # the launch has ended: the error page asks for a relaunch
-    except FhirUnavailable as exc:
-        status = f" (HTTP {exc.status})" if exc.status else ""
+        spec = replace(spec, params=(*spec.params, ("_include", "CarePlan:activity-reference")))
+    (found,) = fetch_all(fhir_client(launch), [spec], max_pages=CARE_PLAN_PAGES).results
+    error = found.error
+    if isinstance(error, FhirUnavailable):
+        status = f" (HTTP {error.status})" if error.status else ""
         return CarePlanRead(error=f"the EHR is not available just now{status}; reload in a moment")
-    except FhirForbidden:
+    if isinstance(error, FhirForbidden):
         return CarePlanRead(error="the EHR did not allow reading them for your account")
-    except FhirError as exc:
-        return CarePlanRead(error=f"the EHR answered with an error (HTTP {exc.status or 'none'})")
-    return CarePlanRead(resources=bundle_resources(answer.json))
+    if error is not None:
+        return CarePlanRead(error=f"the EHR answered with an error (HTTP {error.status or 'none'})")
+    return CarePlanRead(resources=found.resources)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

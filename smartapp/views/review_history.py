@@ -104,16 +104,6 @@ class GoalHistory:
     peg_since: tuple[PegReading, ...]
 
 
-def bundle_resources(body: Mapping[str, Any] | None) -> tuple[Mapping[str, Any], ...]:
-    """Every resource of a searchset Bundle, matches and includes alike (OperationOutcome not)."""
-    found = []
-    for entry in items(mapping(body).get("entry")):
-        resource = mapping(mapping(entry).get("resource"))
-        if resource and resource.get("resourceType") != "OperationOutcome":
-            found.append(resource)
-    return tuple(found)
-
-
 def _pegs(ctx: PatientContext) -> list[PegReading]:
     """One PEG a day, oldest first, read the way the overview and its chart read a day."""
     return [r for r, _ in one_per_day(ctx.peg, when=lambda r: r.when, value=lambda r: r.score)]

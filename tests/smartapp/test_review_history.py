@@ -17,7 +17,6 @@ from rehab.measures import PegReading
 from rehab.plan import ActionPlan, ExpressedBy, FollowUp
 from smartapp.views.review_history import (
     CarePlanRead,
-    bundle_resources,
     due_words,
     goal_history,
     peg_then_words,
@@ -349,20 +348,3 @@ def test_due_words_for_today_no_date_and_one_day_late() -> None:
     assert due_words(None, "active", TODAY) == ("No due date on file.", None)
     late = TODAY - timedelta(days=1)
     assert due_words(late, "on-hold", TODAY) == (f"{late.isoformat()}: overdue by 1 day.", 1)
-
-
-def test_a_search_answer_keeps_matches_and_includes_but_not_outcomes() -> None:
-    body = {
-        "resourceType": "Bundle",
-        "entry": [
-            {"resource": {"resourceType": "CarePlan", "id": "a"}, "search": {"mode": "match"}},
-            {
-                "resource": {"resourceType": "ServiceRequest", "id": "b"},
-                "search": {"mode": "include"},
-            },
-            {"resource": {"resourceType": "OperationOutcome"}, "search": {"mode": "outcome"}},
-            "not an entry",
-        ],
-    }
-    assert [r["id"] for r in bundle_resources(body)] == ["a", "b"]
-    assert bundle_resources(None) == ()

@@ -175,6 +175,44 @@ def test_the_review_reads_the_care_plans_once_more_as_the_context_searches_them(
     assert "No care plan in the EHR names this goal, so no action steps are on file." in html
 
 
+def test_the_review_follows_the_care_plan_search_to_its_next_page(
+    client: FlaskClient, ehr: FakeEhr, wire: responses.RequestsMock
+) -> None:
+    # A patient with many care plans: the one naming this goal may be on a later page.
+    install(wire, metadata=statement(batch=False))
+    wire.add(responses.GET, f"{ISS}/Goal/g-1", json=GOAL)
+    later = {
+        "resourceType": "CarePlan",
+        "id": "cp-2",
+        "status": "active",
+        "intent": "plan",
+        "subject": {"reference": "Patient/p-1"},
+        "goal": [{"reference": "Goal/g-1"}],
+        "activity": [{"detail": {"status": "in-progress", "description": "Walk after lunch"}}],
+    }
+
+    def pages(request: Any) -> tuple[int, dict[str, str], str]:
+        if parse_qs(urlsplit(str(request.url)).query).get("_page") == ["2"]:
+            body = {"resourceType": "Bundle", "type": "searchset", "entry": [{"resource": later}]}
+        else:
+            body = {
+                "resourceType": "Bundle",
+                "type": "searchset",
+                "link": [{"relation": "next", "url": f"{ISS}/CarePlan?_page=2"}],
+                "entry": [],
+            }
+        return 200, {}, json.dumps(body)
+
+    wire.remove(responses.GET, f"{ISS}/CarePlan")
+    wire.add_callback(responses.GET, f"{ISS}/CarePlan", callback=pages)
+    path = run_launch(client, ehr)
+    page = client.get(path + "goals/g-1/review")
+    assert page.status_code == 200
+    html = page.get_data(as_text=True)
+    assert "Walk after lunch" in html
+    assert "No care plan in the EHR names this goal" not in html
+
+
 def test_a_care_plan_search_that_fails_leaves_the_review_saying_so(
     client: FlaskClient, ehr: FakeEhr, wire: responses.RequestsMock
 ) -> None:
