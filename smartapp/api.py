@@ -22,6 +22,7 @@ from rehab.errors import FieldError
 from rehab.plan import ActionPlan
 from rehab.review import GoalReview
 from smartapp.errors import AppError
+from smartapp.gateway.errors import FhirError
 from smartapp.keys import review_key
 from smartapp.store.drafts import (
     ClaimKind,
@@ -31,7 +32,9 @@ from smartapp.store.drafts import (
     IdempotencyStore,
 )
 from smartapp.views import ehr
+from smartapp.views.refusal import CONTENT_REFUSED
 from smartapp.web import LaunchSession, current_launch, launched_view, services
+from smartapp.writeback.placement import place_review_issues
 from smartapp.writeback.review import Conflict
 
 bp = Blueprint("api", __name__)
@@ -235,7 +238,19 @@ def post_review(launch_id: str, goal_id: str) -> Response:
     version = str(base_version) if base_version else None
     idempotency = request.headers.get("Idempotency-Key")
     key = review_key(goal_id, version, review, idempotency_key=idempotency)
-    result = ehr.review(current_launch(), goal_id, review, base_version=version, review_key=key)
+    try:
+        result = ehr.review(
+            current_launch(), goal_id, review, base_version=version, review_key=key
+        )
+    except FhirError as exc:
+        if exc.status not in CONTENT_REFUSED or not exc.issues:
+            raise  # the one error handler answers it
+        # The EHR's issues, each on the review field it concerns where that can be known, as
+        # the plans API and the review page place them.
+        placed = place_review_issues(exc.issues, request_path=exc.path,
+                                     gas=review.gas_score is not None, peg=review.peg is not None)
+        raise AppError(422, "rejected", "The EHR did not accept the review.",
+                       details={"issues": [p.to_dict() for p in placed]}) from exc
     if isinstance(result, Conflict):
         return _json(409, {"error": "conflict",
                            "message": "Someone changed this goal in the EHR since you opened it.",

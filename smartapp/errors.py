@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 import re
+from collections.abc import Mapping
 
 from flask import Flask, Response, g, jsonify, render_template, request
 from werkzeug.exceptions import HTTPException
@@ -30,12 +31,22 @@ _API_PATH = re.compile(r"^/(api/|l/[^/]+/api/)")
 class AppError(Exception):
     """An error with an HTTP status, a stable code and a message safe to show (escaped)."""
 
-    def __init__(self, status: int, code: str, message: str, *, relaunch: bool = False) -> None:
+    def __init__(
+        self,
+        status: int,
+        code: str,
+        message: str,
+        *,
+        relaunch: bool = False,
+        details: Mapping[str, object] | None = None,
+    ) -> None:
         super().__init__(f"{code}: {message}")
         self.status = status
         self.code = code
         self.message = message
         self.relaunch = relaunch
+        # More members of the JSON error body (the API only; pages say it in words).
+        self.details = dict(details or {})
 
 
 # smart.md 23, 33: what a clinician can do about each launch failure.
@@ -81,10 +92,18 @@ def reference_id() -> str:
     return str(g.get("correlation_id") or "-")
 
 
-def error_response(status: int, code: str, message: str, *, relaunch: bool = False) -> Response:
+def error_response(
+    status: int,
+    code: str,
+    message: str,
+    *,
+    relaunch: bool = False,
+    details: Mapping[str, object] | None = None,
+) -> Response:
     """Render one error as JSON or as the error page, with its reference id."""
     if wants_json():
-        response = jsonify({"error": code, "message": message, "reference": reference_id()})
+        body = {**(details or {}), "error": code, "message": message, "reference": reference_id()}
+        response = jsonify(body)
     else:
         response = Response(
             render_template(
@@ -103,7 +122,9 @@ def error_response(status: int, code: str, message: str, *, relaunch: bool = Fal
 
 def _app_error(exc: AppError) -> Response:
     log.info("app error %s", exc.code, extra={"status": exc.status, "event": "app_error"})
-    return error_response(exc.status, exc.code, exc.message, relaunch=exc.relaunch)
+    return error_response(
+        exc.status, exc.code, exc.message, relaunch=exc.relaunch, details=exc.details
+    )
 
 
 def _launch_error(exc: LaunchError) -> Response:

@@ -12,20 +12,21 @@ import re
 from collections.abc import Callable
 from typing import Any
 
+import jsonschema
 import pytest
 from flask.testing import FlaskClient
 
 from fhir_mappers.plan import plan_to_transaction
 from rehab.plan import ActionPlan
 from smartapp.gateway.capabilities import Strategy
-from smartapp.gateway.errors import FhirInvalid, outcome_issues
+from smartapp.gateway.errors import FhirInvalid, FhirUnavailable, outcome_issues
 from smartapp.views import ehr
 from smartapp.views.refusal import form_name, on_form
 from smartapp.web import LaunchSession
 from smartapp.writeback.placement import place_issues
 from smartapp.writeback.result import Failed, SaveResult, Written
 
-from .pages_kit import TODAY, FakeGateway, csrf_of, form_values, plan_form, post
+from .pages_kit import APP, TODAY, FakeGateway, csrf_of, form_values, plan_form, post
 
 SaveFn = Callable[[LaunchSession, ActionPlan, str], SaveResult]
 
@@ -237,3 +238,54 @@ def test_a_refused_review_shows_the_ehrs_words_beside_the_field_and_keeps_the_en
     assert "<b>allowed" not in html
     assert ">Walked twice</textarea>" in html
     assert 'name="peg.enjoyment" value="6"' in html
+
+
+@pytest.mark.parametrize(
+    ("path", "expression", "where"),
+    [
+        ("/fhir/Observation", "Observation.component[1].valueInteger", "peg.enjoyment"),
+        ("/fhir/Goal/g-pain", "Goal.achievementStatus", "achievement_status"),
+    ],
+)
+def test_the_review_api_gives_a_refusal_with_each_issue_on_its_field(
+    client: FlaskClient, launched: str, gateway: FakeGateway, path: str, expression: str,
+    where: str,
+) -> None:
+    # smart.md 81: an integration gets what the page shows, in JSON.
+    gateway.review_error = FhirInvalid(
+        "The EHR rejected the content", status=422, path=path,
+        outcome={"resourceType": "OperationOutcome", "issue": [
+            {"severity": "error", "code": "invalid", "diagnostics": "Not allowed",
+             "expression": [expression]},
+            {"severity": "error", "code": "invalid", "diagnostics": "Also this"}]})
+    api = f"/l/{launched}/api"
+    token = client.get(f"{api}/context").get_json()["csrf_token"]
+    review = {"gas_score": -1, "achievement_status": "improving", "note": "Walked twice",
+              "decision": "revise", "peg": {"pain": 5, "enjoyment": 6, "activity": 5},
+              "base_version": "3"}
+    answer = client.post(f"{api}/goals/g-pain/reviews", json=review,
+                         headers={"X-CSRF-Token": token, "Origin": APP})
+    assert answer.status_code == 422, answer.get_data(as_text=True)
+    body = answer.get_json()
+    assert body["error"] == "rejected"
+    assert body["reference"]
+    doc = client.get("/api/openapi.json").get_json()
+    jsonschema.validate(body, {"$ref": "#/components/schemas/EhrRefusal", **doc})
+    placed, unplaced = body["issues"]
+    assert (placed["text"], placed["where"]["field"]) == ("Not allowed", where)
+    assert (unplaced["text"], unplaced["where"]) == ("Also this", None)
+
+
+def test_the_review_api_leaves_an_outage_to_the_one_error_handler(
+    client: FlaskClient, launched: str, gateway: FakeGateway
+) -> None:
+    gateway.review_error = FhirUnavailable("The EHR did not answer", status=503,
+                                           path="/fhir/Goal/g-pain")
+    api = f"/l/{launched}/api"
+    token = client.get(f"{api}/context").get_json()["csrf_token"]
+    review = {"gas_score": 0, "achievement_status": "improving", "decision": "continue"}
+    answer = client.post(f"{api}/goals/g-pain/reviews", json=review,
+                         headers={"X-CSRF-Token": token, "Origin": APP})
+    assert answer.status_code == 503
+    assert answer.get_json()["error"] == "ehr_unavailable"
+    assert "issues" not in answer.get_json()
