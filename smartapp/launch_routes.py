@@ -12,7 +12,12 @@ from werkzeug.wrappers import Response
 from fhir_mappers import patient_context
 from launch.discovery import SmartConfiguration
 from launch.errors import LaunchError
-from launch.flow import begin_authorization, complete_authorization
+from launch.flow import (
+    authorization_post,
+    begin_authorization,
+    complete_authorization,
+    prefers_post,
+)
 from launch.tenant_model import Tenant
 from smartapp.errors import AppError
 from smartapp.security import allow_framing_by, session_id_from, set_session_cookie
@@ -102,8 +107,16 @@ def _authorize(tenant: Tenant, sid: str, launch: str | None, as_patient: bool = 
         secret=pending_to_dict(pending),
         ttl=PENDING_TTL,
     )
+    # The only target: the allow-listed tenant's discovered endpoint (smart.md 5).
+    if prefers_post(smart, pending):
+        # smart.md 19: a scope string too long for a URL goes in a form POST (authorize-post),
+        # sent on by the page itself, in the same window or frame.
+        log.info("authorize post", extra={"tenant": tenant.name, "event": "authorize"})
+        return Response(
+            render_template("launch/authorize_post.html", post=authorization_post(pending)),
+            mimetype="text/html",
+        )
     log.info("authorize redirect", extra={"tenant": tenant.name, "event": "authorize"})
-    # The only redirect target: the allow-listed tenant's discovered endpoint (smart.md 5).
     return redirect(pending.url, code=302)
 
 

@@ -66,6 +66,7 @@ class FakeEhr:
     issued: list[dict[str, object]] = field(default_factory=list)
     secrets_seen: list[str] = field(default_factory=list)
     token_calls: int = 0
+    authorize_post: bool = False  # advertise SMART 2.2 `authorize-post`
 
     @property
     def host(self) -> str:
@@ -86,6 +87,7 @@ class FakeEhr:
                 "client-public",
                 "client-confidential-symmetric",
                 "client-confidential-asymmetric",
+                *(["authorize-post"] if self.authorize_post else []),
             ],
             "code_challenge_methods_supported": ["S256"],
             "grant_types_supported": ["authorization_code", "refresh_token"],
@@ -152,10 +154,10 @@ class FakeEhr:
         return self.nonces.get(form.get("code", ""))
 
     def install(self, wire: responses.RequestsMock) -> None:
-        wire.add(
+        wire.add_callback(  # read at each request: a test may change what is advertised
             responses.GET,
             f"{self.iss}/.well-known/smart-configuration",
-            json=self.smart_configuration(),
+            callback=lambda _request: (200, {}, json.dumps(self.smart_configuration())),
         )
         wire.add(responses.GET, f"{self.host}/auth/jwks", json=self.jwks())
         wire.add_callback(responses.POST, f"{self.host}/auth/token", callback=self.token)

@@ -18,6 +18,7 @@ from flask import Flask
 from werkzeug.serving import make_server
 
 from launch.keys import generate
+from launch.tenant_model import DEFAULT_SCOPES
 from sandbox.stack import Stack, app_environment
 from smartapp import create_app
 from smartapp.services import LaunchSession
@@ -46,10 +47,23 @@ class LiveApp:
 
 @contextmanager
 def serve_app(
-    stack: Stack, data_dir: Path, *, more_frame_origins: tuple[str, ...] = ()
+    stack: Stack,
+    data_dir: Path,
+    *,
+    more_frame_origins: tuple[str, ...] = (),
+    more_scopes: tuple[str, ...] = (),
 ) -> Iterator[LiveApp]:
-    """Build the app with the environment the sandbox gives it and serve it on `stack.app_url`."""
+    """Build the app with the environment the sandbox gives it and serve it on `stack.app_url`;
+    `more_scopes` are asked for by every tenant besides the default ones."""
     env = app_environment(data_dir, ehr_url=stack.ehr_url, app_url=stack.app_url)
+    if more_scopes:
+        tenants = Path(env["FUNCTIONFIRST_TENANTS"])
+        scopes = " ".join((*DEFAULT_SCOPES, *more_scopes))
+        text = tenants.read_text(encoding="utf-8")
+        tenants.write_text(
+            text.replace("standalone = true", f'standalone = true\nscopes = "{scopes}"'),
+            encoding="utf-8",
+        )
     if more_frame_origins:  # the EHR reached under another name (a cross-site frame)
         tenants = Path(env["FUNCTIONFIRST_TENANTS"])
         origins = ", ".join(f'"{o}"' for o in (stack.ehr_url, *more_frame_origins))

@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
-from urllib.parse import parse_qs, urlsplit
+import re
+from html import unescape
+from pathlib import Path
+from urllib.parse import parse_qs, unquote_plus, urlencode, urlsplit
 
 import responses
 from flask import Flask
 from flask.testing import FlaskClient
+from werkzeug.test import TestResponse
 
+from smartapp import create_app
 from smartapp.store import Outcome
 
 from .conftest import https_client, run_launch, start_launch
@@ -215,3 +220,87 @@ def test_an_ehr_whose_discovery_fails_ends_on_a_clean_page_and_is_audited(
         Outcome.FAILURE,
         "discovery_failed",
     )
+
+
+# Granular scopes, one per LOINC code the context reads: a realistic way to pass 2 kB.
+LONG_SCOPES = " ".join(
+    f"patient/Observation.rs?code=http://loinc.org|{code}-{code % 10}"
+    for code in range(10000, 10040)
+)
+
+
+def long_scope_app(app_settings: dict[str, object], tmp_path: Path) -> Flask:
+    tenants = Path(str(app_settings["FUNCTIONFIRST_TENANTS"]))
+    text = tenants.read_text(encoding="utf-8")
+    tenants.write_text(
+        text.replace('patient/CarePlan.rs offline_access"',
+                     f'patient/CarePlan.rs offline_access {LONG_SCOPES}"', 1),
+        encoding="utf-8",
+    )
+    return create_app({**app_settings, "FUNCTIONFIRST_DATABASE_URL":
+                       f"sqlite:///{tmp_path / 'long.db'}"})
+
+
+def authorize_answer(client: FlaskClient) -> TestResponse:
+    response = client.get("/launch", query_string={"iss": ISS, "launch": "launch-123"})
+    if response.status_code == 303:
+        response = client.get(response.headers["Location"])
+    return response
+
+
+def test_a_long_scope_string_goes_in_a_form_post_where_the_ehr_allows_it(
+    app_settings: dict[str, object], tmp_path: Path, ehr: FakeEhr
+) -> None:
+    # smart.md 19: POST the authorize request (authorize-post) when the URL would be too long.
+    ehr.authorize_post = True
+    app = long_scope_app(app_settings, tmp_path)
+    try:
+        client = https_client(app)
+        answer = authorize_answer(client)
+        assert answer.status_code == 200
+        html = answer.get_data(as_text=True)
+        form = re.search(r'<form id="ff-authorize" method="post" action="([^"]+)">', html)
+        assert form is not None
+        assert unescape(form.group(1)) == f"{ehr.host}/auth/authorize"  # no query: all in the body
+        fields = dict(
+            (unescape(name), unescape(value))
+            for name, value in re.findall(r'<input type="hidden" name="([^"]+)" value="([^"]*)">',
+                                          html)
+        )
+        assert fields["response_type"] == "code"
+        assert fields["aud"] == ISS
+        assert fields["launch"] == "launch-123"
+        assert fields["code_challenge_method"] == "S256"
+        assert LONG_SCOPES in fields["scope"]
+        assert "code_verifier" not in fields  # the verifier stays on the server
+        # The page sends itself on by a script the CSP allows (by nonce), with a button besides.
+        nonce = re.search(r"'nonce-([^']+)'", answer.headers["Content-Security-Policy"])
+        assert nonce is not None
+        assert f'<script nonce="{nonce.group(1)}">document.getElementById("ff-authorize")' in html
+        assert "Continue to the EHR's sign-in</button>" in html
+        assert answer.headers["Cache-Control"] == "no-store"
+        # The EHR answers the POST as it would the GET: the launch completes.
+        callback = ehr.authorize(f"{form.group(1)}?{urlencode(fields)}")
+        landed = client.get(callback)
+        assert landed.status_code == 303, landed.get_data(as_text=True)
+    finally:
+        app.extensions["functionfirst"].store.close()
+
+
+def test_without_authorize_post_even_a_long_scope_string_is_a_redirect(
+    app_settings: dict[str, object], tmp_path: Path, ehr: FakeEhr
+) -> None:
+    app = long_scope_app(app_settings, tmp_path)
+    try:
+        answer = authorize_answer(https_client(app))
+        assert answer.status_code == 302
+        assert LONG_SCOPES.split()[-1] in unquote_plus(answer.headers["Location"])
+    finally:
+        app.extensions["functionfirst"].store.close()
+
+
+def test_a_short_scope_string_is_a_redirect_even_where_post_is_allowed(
+    client: FlaskClient, ehr: FakeEhr
+) -> None:
+    ehr.authorize_post = True
+    assert authorize_answer(client).status_code == 302
