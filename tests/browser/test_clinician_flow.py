@@ -315,6 +315,20 @@ def test_a_goal_can_be_added_and_saved_with_the_keyboard_alone(
     shots.take(page, "keyboard-saved")
 
 
+def test_the_first_tab_offers_a_way_past_the_header(stack: Stack, page: Page) -> None:
+    # WCAG 2.4.1: a keyboard user skips the header and the banner in one key press.
+    page.goto(launch_url(stack, patient="ff-empty"))
+    expect(page).to_have_url(APP_PAGE)
+    page.keyboard.press("Tab")
+    skip = page.locator("a.ff-skip")
+    expect(skip).to_be_focused()
+    expect(skip).to_be_in_viewport()  # shown when focused, not only there for screen readers
+    page.keyboard.press("Enter")
+    expect(page.locator("main")).to_be_focused()
+    page.keyboard.press("Tab")
+    assert page.evaluate("document.activeElement.closest('main') !== null")
+
+
 def test_two_reviewers_of_one_goal_the_second_sees_both_versions(
     stack: Stack, browser: Browser, shots: Shots
 ) -> None:
