@@ -73,7 +73,7 @@ def search_specs(
             params=(),
             words="the patient's details",
         ),
-        search("conditions", "Condition", "pain conditions", *conditions),
+        search("conditions", "Condition", "pain conditions", *conditions, page),
         search(
             "observations",
             "Observation",

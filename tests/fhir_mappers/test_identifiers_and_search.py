@@ -99,6 +99,10 @@ def test_the_default_searches() -> None:
         "http://loinc.org|107334-5",
     }
     assert found["goals"]["patient"] == ["p1"]
+    # Every search names a page size, so the gateway can ask for big pages: a patient with
+    # many active conditions takes one page, not several sequential rounds.
+    searches = [name for name in found if name != "patient"]
+    assert [name for name in searches if "_count" not in found[name]] == []
 
 
 def test_quirks_add_categories_and_drop_includes() -> None:
