@@ -39,7 +39,7 @@ def test_a_launch_inside_the_ehr_frame_lands_on_the_launched_page(
         f"&practitioner={live.stack.practitioners[0].id}"
         f"&launch_uri={live.url}/launch&profile=open&auto=1&frame=1"
     )
-    context = browser.new_context()
+    context = browser.new_context(viewport={"width": 1280, "height": 900})
     try:
         page = context.new_page()
         blocked: list[str] = []
@@ -58,6 +58,10 @@ def test_a_launch_inside_the_ehr_frame_lands_on_the_launched_page(
             page.wait_for_timeout(100)
         assert frame is not None, [f.url for f in page.frames]
         assert page.url.startswith(live.stack.ehr_url)  # the EHR stays the top window
+        # In a 1280 px window the EHR gives the app the width it is built for (1024 px or more).
+        box = page.locator("iframe").bounding_box()
+        assert box is not None
+        assert box["width"] >= 1024, box
         frame.wait_for_load_state()
         assert frame.locator("body").inner_text()  # rendered, not refused by frame-ancestors
         frame.goto(frame.url + "session")
