@@ -10,6 +10,7 @@ from joserfc.jwk import RSAKey
 from sandbox.ehr.config import ClientSpec, EhrConfig, Listing, default_clients
 from sandbox.ehr.faults import Faults
 from sandbox.ehr.grants import build_server
+from sandbox.ehr.injection import DroppedByFault, dropped
 from sandbox.ehr.oauth import Site
 from sandbox.ehr.profiles import PROFILES
 from sandbox.ehr.runtime import EXTENSION, BackendHttp, Runtime
@@ -50,6 +51,7 @@ def create_ehr_app(config: EhrConfig) -> Flask:
     app.extensions[EXTENSION] = Runtime(
         config=config, state=state, sites=sites, servers=servers, http=BackendHttp()
     )
+    app.register_error_handler(DroppedByFault, dropped)
     app.register_blueprint(launcher.bp)
     app.register_blueprint(authorize.bp)
     app.register_blueprint(proxy.bp)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import logging
 import socket
 import time
 from collections.abc import Callable
@@ -13,6 +14,7 @@ from sandbox.ehr.faults import Faults, Outcome
 from sandbox.ehr.runtime import runtime
 from sandbox.ehr.state import EhrUser
 
+log = logging.getLogger("sandbox.ehr.faults")
 # (status, outcome, message, headers) -> the error answer in the endpoint's own format.
 ErrorAnswer = Callable[[int, Outcome, str, dict[str, str] | None], Response]
 
@@ -46,10 +48,23 @@ def inject(faults: Faults, target: str, answer: ErrorAnswer) -> Response | None:
     return None
 
 
+class DroppedByFault(ConnectionResetError):
+    """The request's connection was closed on purpose (an injected fault), not by a bug."""
+
+
 def _drop_connection() -> None:
     """Close the client's socket without an answer; werkzeug treats it as a dropped client."""
     conn = request.environ.get("werkzeug.socket")
     if isinstance(conn, socket.socket):
         with contextlib.suppress(OSError):
             conn.shutdown(socket.SHUT_RDWR)
-    raise ConnectionResetError("connection dropped by fault injection")
+    raise DroppedByFault("connection dropped by fault injection")
+
+
+def dropped(exc: DroppedByFault) -> Response:
+    """The error handler of a dropped request: one INFO line, not Flask's ERROR traceback.
+
+    The socket is already shut, so the empty answer goes nowhere (werkzeug sees a dropped client).
+    """
+    log.info("fault injected: %s %s %s", request.method, request.path, exc)
+    return Response(status=500)

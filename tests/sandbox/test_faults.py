@@ -3,6 +3,7 @@ requests or on the token endpoint."""
 
 from __future__ import annotations
 
+import logging
 import time
 from collections.abc import Iterator
 from typing import Any
@@ -82,6 +83,26 @@ def test_the_admin_endpoint_is_loopback_only() -> None:
     assert remote.status_code == 403
     local = client.get("/sandbox/faults", environ_base={"REMOTE_ADDR": "127.0.0.1"})
     assert local.json == Faults().to_dict()
+
+
+def test_a_dropped_request_is_one_info_line_not_an_error_traceback(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    # A fault asked for is not a failure of the sandbox: its log says so quietly. (The token
+    # endpoint: no token is needed to reach it; FHIR drops go through the same handler.)
+    config = EhrConfig(
+        public_url="http://127.0.0.1:9", backend_url="http://127.0.0.1:9/fhir", clients=()
+    )
+    client = create_ehr_app(config).test_client()
+    local = {"REMOTE_ADDR": "127.0.0.1"}
+    settings = {"target": "token", "drop_rate": 1}
+    assert client.post("/sandbox/faults", json=settings, environ_base=local).status_code == 200
+    with caplog.at_level(logging.DEBUG):
+        answer = client.post("/open/auth/token", data={"grant_type": "refresh_token"})
+    assert answer.status_code == 500  # in a real server the socket is already closed
+    assert [r for r in caplog.records if r.levelno >= logging.WARNING] == []
+    (line,) = [r.getMessage() for r in caplog.records if r.name == "sandbox.ehr.faults"]
+    assert line.startswith("fault injected: POST /open/auth/token")
 
 
 @pytest.fixture
