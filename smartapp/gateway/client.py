@@ -7,7 +7,7 @@ import logging
 import threading
 import time
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from typing import Any, Protocol
 from urllib.parse import urljoin, urlsplit
@@ -60,6 +60,9 @@ class FhirResponse:
     etag: str | None
     location: str | None
     headers: Mapping[str, str] = field(default_factory=dict)
+    # True when an earlier send of this request got no answer (timeout, dropped connection) and
+    # this answer is to the repeat: the first send may have acted (smart.md 76).
+    after_lost_answer: bool = False
 
 
 def retry_after_seconds(value: str | None, *, now: datetime | None = None) -> float | None:
@@ -133,6 +136,7 @@ class FhirClient:
         body = None if json is None else orjson.dumps(json)
         token = self.token_source.access_token()
         refreshed = False
+        lost = False
         attempt = 1
         while True:
             try:
@@ -144,6 +148,7 @@ class FhirClient:
                 )
                 if retry_safe and attempt < self.retry.attempts:
                     attempt += 1
+                    lost = True
                     self._sleep(self.retry.default_wait)
                     continue
                 raise FhirUnavailable(
@@ -172,7 +177,8 @@ class FhirClient:
                     method=method,
                     path=_loggable(url),
                 )
-            return self._finish(method, url, response)
+            answer = self._finish(method, url, response)
+            return replace(answer, after_lost_answer=True) if lost else answer
 
     def _once(
         self,

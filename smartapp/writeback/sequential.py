@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from dataclasses import replace
 from typing import Any
 from urllib.parse import parse_qsl
 
@@ -91,7 +92,10 @@ def _create_once(
         try:
             answer = client.send("POST", rtype, json=resource,
                                  headers={"If-None-Exist": entry.if_none_exist}, retry_safe=True)
-            made = _written(client, answer.json, answer.location, answer.etag, answer.status)
+            # A match (200) right after a send whose answer was lost is most likely what that
+            # send created: this save's write, which its Provenance must name (smart.md 73).
+            made = _written(client, answer.json, answer.location, answer.etag, answer.status,
+                            created=answer.status == 201 or answer.after_lost_answer)
             return made, answer.json
         except FhirInvalid as exc:
             # Some EHRs refuse If-None-Exist with a 400 although they did not say so (smart.md
@@ -114,9 +118,11 @@ def _create_once(
         found = find_existing_resource(client, rtype, entry.if_none_exist,
                                        narrow=_narrowing(resource))
         if found is not None:
-            return found
+            # Absent before the POST, present after it: the POST whose answer was lost made it.
+            return replace(found[0], created=True), found[1]
         answer = client.send("POST", rtype, json=resource, retry_safe=False)
-    made = _written(client, answer.json, answer.location, answer.etag, answer.status)
+    made = _written(client, answer.json, answer.location, answer.etag, answer.status,
+                    created=answer.status == 201)
     return made, answer.json
 
 
@@ -171,8 +177,9 @@ def _written(
     location: str | None,
     etag: str | None,
     status: int,
+    *,
+    created: bool,
 ) -> Written:
-    created = status == 201
     if body and body.get("resourceType") not in (None, "OperationOutcome"):
         item = written_from_resource(body, created=created)
         if item is not None:

@@ -26,13 +26,11 @@ def save_transaction(
 ) -> SaveResult:
     """POST the Bundle to the base URL (never to /Bundle: smart.md 79) and read the answer."""
     entries = list(bundle.get("entry") or ())
-    # Safe to repeat only when every clinical entry is a conditional create (smart.md 82):
-    # a second send then matches what the first one wrote.
-    repeat_safe = all(
-        (e.get("request") or {}).get("ifNoneExist")
-        for e in entries
-        if (e.get("resource") or {}).get("resourceType") != "Provenance"
-    )
+    # Safe to repeat only when every entry is a conditional create (smart.md 82): a second
+    # send then matches what the first one wrote. A Provenance has no identifier to match on,
+    # so a Bundle with one is sent once; after a lost answer, `save_plan` checks what the EHR
+    # holds record by record (the Bundle's Provenance landed with it, or nothing did).
+    repeat_safe = all((e.get("request") or {}).get("ifNoneExist") for e in entries)
     try:
         answer = client.send("POST", "", json=bundle, retry_safe=repeat_safe)
     except FhirError as exc:

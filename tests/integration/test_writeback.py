@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Iterator
 from datetime import UTC, date, datetime
+from typing import Any
 
 import pytest
 import requests
@@ -95,7 +96,22 @@ def test_export_writes_nothing(sandbox_stack: Stack) -> None:
     assert count_of(site, key, "goal") == 0
 
 
-def test_an_answer_lost_after_the_ehr_committed_ends_in_one_set(site: Site) -> None:
+def provenances_naming(stack: Stack, reference: str) -> list[dict[str, Any]]:
+    """The Provenance resources with `reference` (any version of it) among their targets, read
+    at the FHIR backend itself (the test's stack holds few, so one big page has them all)."""
+    answer = requests.get(f"{stack.backend_url}/Provenance", params={"_count": "1000"},
+                          headers={"Accept": "application/fhir+json"}, timeout=30)
+    assert answer.status_code == 200, answer.text[:300]
+    found = [e["resource"] for e in answer.json().get("entry") or ()]
+    assert not any(link.get("relation") == "next" for link in answer.json().get("link") or ())
+    return [p for p in found
+            if any(t.get("reference", "").split("/_history/")[0] == reference
+                   for t in p.get("target") or ())]
+
+
+def test_an_answer_lost_after_the_ehr_committed_ends_in_one_set(
+    site: Site, sandbox_stack: Stack
+) -> None:
     key = new_plan_key()
     proxy = CommitThenDrop(site.client.base_url)
     try:
@@ -106,6 +122,35 @@ def test_an_answer_lost_after_the_ehr_committed_ends_in_one_set(site: Site) -> N
     assert proxy.dropped == 1
     assert result.complete, result.failed
     assert_one_set(site, key)
+    # One Provenance too: a re-sent transaction would attest the same write a second time.
+    kind = KINDS[site.profile][0]
+    index = {"goal": "walk", "note": "0"}[kind]
+    (written,) = site.search(TYPE_OF[kind], identifier=f"{PLAN_ITEM_SYSTEM}|{key}/{kind}/{index}")
+    assert len(provenances_naming(sandbox_stack, f"{TYPE_OF[kind]}/{written['id']}")) == 1
+
+
+def test_a_conditional_create_whose_answer_was_lost_still_gets_its_provenance(
+    sandbox_stack: Stack,
+) -> None:
+    # smart.md 73, 76: record by record with conditional create; the Goal's answer is lost, the
+    # gateway sends the conditional create again and the EHR answers 200 (matched). The Goal is
+    # still this save's write, so the Provenance names it.
+    site = open_site(sandbox_stack, "open")
+    by_record = dataclasses.replace(site.write_plan, strategy=Strategy.SEQUENTIAL)
+    assert by_record.conditional_create
+    key = new_plan_key()
+    proxy = CommitThenDrop(site.client.base_url)
+    try:
+        lossy = FhirClient(proxy.url, site.tokens, correlation_id="lossy-conditional")
+        result = site.save(a_plan(), key, client=lossy, write_plan=by_record)
+    finally:
+        proxy.close()
+    assert proxy.dropped == 1
+    assert result.complete, result.failed
+    assert_one_set(site, key)
+    goal = next(w for w in result.written if w.resource_type == "Goal")
+    assert goal.created
+    assert len(provenances_naming(sandbox_stack, f"Goal/{goal.id}")) == 1
 
 
 @pytest.mark.parametrize("fault", [{"error_rate": 1, "error_status": 503}, {"drop_rate": 1}],

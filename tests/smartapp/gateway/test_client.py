@@ -218,7 +218,20 @@ def test_a_timeout_on_a_plain_post_is_unavailable_and_not_repeated() -> None:
 def test_a_dropped_connection_on_a_read_is_retried() -> None:
     responses.get(f"{BASE}/Goal", body=requests.ConnectionError("reset"))
     responses.get(f"{BASE}/Goal", json={"resourceType": "Bundle", "type": "searchset"})
-    assert make_client().send("GET", "Goal", retry_safe=True).status == 200
+    answer = make_client().send("GET", "Goal", retry_safe=True)
+    assert answer.status == 200
+    assert answer.after_lost_answer  # the first send may have acted: the caller is told
+
+
+@responses.activate
+def test_an_answer_to_the_first_send_or_to_a_refusal_is_not_after_a_lost_one() -> None:
+    responses.get(f"{BASE}/Goal", json={"resourceType": "Bundle", "type": "searchset"})
+    assert not make_client().send("GET", "Goal", retry_safe=True).after_lost_answer
+    # A 503 was an answer: the server said it did not act, so the repeat's answer is plain.
+    responses.replace(responses.GET, f"{BASE}/Goal", status=503, headers={"Retry-After": "0"})
+    responses.add(responses.GET, f"{BASE}/Goal", json={"resourceType": "Bundle"})
+    assert not make_client().send("GET", "Goal", retry_safe=True).after_lost_answer
+    assert [c.response.status_code for c in responses.calls] == [200, 503, 200]
 
 
 @responses.activate

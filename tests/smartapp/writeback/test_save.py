@@ -193,6 +193,22 @@ def test_without_conditional_create_it_searches_before_creating() -> None:
 
 
 @responses.activate
+def test_a_transaction_carrying_provenance_is_sent_once_then_reconciled() -> None:
+    # smart.md 73, 76: a re-sent Bundle would attest the same write twice (a Provenance has no
+    # identifier to match). Sent once; the conditional creates find the set; nothing was
+    # created by them, so no second Provenance is written either.
+    responses.post(f"{BASE}/", body=requests.ReadTimeout("lost"))
+    responses.post(f"{BASE}/Goal", json=created("Goal", "g1"), status=200)
+    responses.post(f"{BASE}/CarePlan", json=created("CarePlan", "c1"), status=200)
+    responses.post(f"{BASE}/Observation", json=created("Observation", "o1"), status=200)
+    result = run_save(Strategy.TRANSACTION)
+    assert result.complete
+    assert [c.request.path_url for c in responses.calls].count("/fhir/") == 1
+    assert not [c for c in responses.calls if c.request.path_url == "/fhir/Provenance"]
+    assert {w.resource_type for w in result.written} == {"Goal", "CarePlan", "Observation"}
+
+
+@responses.activate
 def test_a_plain_post_that_timed_out_is_looked_up_not_repeated() -> None:
     # smart.md 76, 82: the POST landed, the answer was lost; the search finds it.
     empty = {"resourceType": "Bundle", "type": "searchset"}
@@ -208,7 +224,8 @@ def test_a_plain_post_that_timed_out_is_looked_up_not_repeated() -> None:
     responses.post(f"{BASE}/CarePlan", json=created("CarePlan", "c1"), status=201)
     responses.get(f"{BASE}/Observation", json=empty)
     responses.post(f"{BASE}/Observation", json=created("Observation", "o1"), status=201)
-    result = run_save(Strategy.SEQUENTIAL, conditional_create=False, provenance=False)
+    responses.post(f"{BASE}/Provenance", json=created("Provenance", "pv1"), status=201)
+    result = run_save(Strategy.SEQUENTIAL, conditional_create=False)
     goal_posts = [
         c
         for c in responses.calls
@@ -217,6 +234,11 @@ def test_a_plain_post_that_timed_out_is_looked_up_not_repeated() -> None:
     assert len(goal_posts) == 1
     assert result.complete
     assert result.written[0].id == "g1"
+    # Absent before the POST, there after it: this save made it, and its Provenance says so.
+    assert result.written[0].created
+    (provenance,) = [body_of(c) for c in responses.calls
+                     if c.request.path_url == "/fhir/Provenance"]
+    assert [t["reference"] for t in provenance["target"]][0].startswith("Goal/g1")
 
 
 @responses.activate
