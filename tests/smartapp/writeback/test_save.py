@@ -238,7 +238,7 @@ def test_a_plain_post_that_timed_out_is_looked_up_not_repeated() -> None:
     assert result.written[0].created
     (provenance,) = [body_of(c) for c in responses.calls
                      if c.request.path_url == "/fhir/Provenance"]
-    assert [t["reference"] for t in provenance["target"]][0].startswith("Goal/g1")
+    assert provenance["target"][0]["reference"].startswith("Goal/g1")
 
 
 @responses.activate
