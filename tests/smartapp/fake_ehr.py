@@ -23,6 +23,14 @@ GRANTED = (
 )
 
 
+# Granular scopes, one per LOINC code: a realistic way for a tenant's scopes to pass the ~2 kB a
+# URL safely carries (smart.md 19).
+GRANULAR_SCOPES = tuple(
+    f"patient/Observation.rs?code=http://loinc.org|{code}-{code % 10}"
+    for code in range(10000, 10040)
+)
+
+
 def tenants_toml(extra: str = "") -> str:
     """Two EHR registrations: a public client and a client_secret_basic one."""
     return f"""

@@ -5,10 +5,11 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 import pytest
-from playwright.sync_api import Browser, Frame
+from playwright.sync_api import Browser
 
 from sandbox.stack import Stack
 
+from .browser_kit import app_frame, csp_violations, framed_launcher, wait_for_frame
 from .live import LAUNCHED, LiveApp, serve_app
 
 pytestmark = [pytest.mark.browser, pytest.mark.integration]
@@ -24,39 +25,20 @@ def live(sekmet_stack: Stack, tmp_path_factory: pytest.TempPathFactory) -> Itera
         yield running
 
 
-def app_frame(frames: list[Frame], app_url: str) -> Frame | None:
-    """The frame showing the app, once it has landed on a launched page."""
-    return next((f for f in frames if f.url.startswith(app_url) and LAUNCHED.search(f.url)), None)
-
-
 def test_a_launch_inside_the_ehr_frame_lands_on_the_launched_page(
     live: LiveApp, browser: Browser
 ) -> None:
     # smart.md 20, 59, 61, 86
     patient = next(p for p in live.stack.patients if p.kind == "typical")
-    launcher = (
-        f"{live.stack.ehr_url}/launcher?patient={patient.id}"
-        f"&practitioner={live.stack.practitioners[0].id}"
-        f"&launch_uri={live.url}/launch&profile=open&auto=1&frame=1"
-    )
     context = browser.new_context(viewport={"width": 1280, "height": 900})
     try:
         page = context.new_page()
-        blocked: list[str] = []
-        page.on(
-            "console",
-            lambda m: blocked.append(m.text) if "Content Security" in m.text else None,
-        )
-        page.goto(launcher)
+        blocked = csp_violations(page)
+        page.goto(framed_launcher(live))
         page.wait_for_function(
             "() => [...document.querySelectorAll('iframe')].length === 1", timeout=10_000
         )
-        for _ in range(100):
-            frame = app_frame(page.frames, live.url)
-            if frame is not None:
-                break
-            page.wait_for_timeout(100)
-        assert frame is not None, [f.url for f in page.frames]
+        frame = app_frame(page, live.url)
         assert page.url.startswith(live.stack.ehr_url)  # the EHR stays the top window
         # In a 1280 px window the EHR gives the app the width it is built for (1024 px or more).
         box = page.locator("iframe").bounding_box()
@@ -79,22 +61,11 @@ def test_a_frame_without_cookies_offers_a_new_window_that_completes_the_launch(
     # where the browser keeps no cookie of the app's (SameSite=Lax on plain-HTTP loopback).
     ehr_elsewhere = live.stack.ehr_url.replace("127.0.0.1", "localhost")
     patient = next(p for p in live.stack.patients if p.kind == "typical")
-    launcher = (
-        f"{ehr_elsewhere}/launcher?patient={patient.id}"
-        f"&practitioner={live.stack.practitioners[0].id}"
-        f"&launch_uri={live.url}/launch&profile=open&auto=1&frame=1"
-    )
     context = browser.new_context()
     try:
         page = context.new_page()
-        page.goto(launcher)
-        frame = None
-        for _ in range(100):
-            frame = next((f for f in page.frames if "cookie_check=1" in f.url), None)
-            if frame is not None:
-                break
-            page.wait_for_timeout(100)
-        assert frame is not None, [f.url for f in page.frames]
+        page.goto(framed_launcher(live, ehr_url=ehr_elsewhere))
+        frame = wait_for_frame(page, lambda f: "cookie_check=1" in f.url)
         frame.wait_for_load_state()
         link = frame.get_by_role("link", name="Open FunctionFirst in a new window")
         with page.context.expect_page() as opened:

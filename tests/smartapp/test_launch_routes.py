@@ -16,7 +16,7 @@ from smartapp import create_app
 from smartapp.store import Outcome
 
 from .conftest import https_client, run_launch, start_launch
-from .fake_ehr import ISS, FakeEhr
+from .fake_ehr import GRANULAR_SCOPES, ISS, FakeEhr
 
 
 def test_an_unknown_or_look_alike_iss_gets_400_and_no_request_leaves(
@@ -222,11 +222,7 @@ def test_an_ehr_whose_discovery_fails_ends_on_a_clean_page_and_is_audited(
     )
 
 
-# Granular scopes, one per LOINC code the context reads: a realistic way to pass 2 kB.
-LONG_SCOPES = " ".join(
-    f"patient/Observation.rs?code=http://loinc.org|{code}-{code % 10}"
-    for code in range(10000, 10040)
-)
+LONG_SCOPES = " ".join(GRANULAR_SCOPES)
 
 
 def long_scope_app(app_settings: dict[str, object], tmp_path: Path) -> Flask:

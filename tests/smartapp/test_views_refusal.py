@@ -211,6 +211,24 @@ def review_fields(client: FlaskClient, launch_id: str) -> dict[str, str]:
             "peg.activity": "5", "note": "Walked twice", "decision": "revise"}
 
 
+def review_refusal(path: str, expression: str, words: str) -> FhirInvalid:
+    """The EHR's 422 to a review write at `path`: one issue at `expression`, one nowhere."""
+    return FhirInvalid(
+        "The EHR rejected the content", status=422, path=path,
+        outcome={"resourceType": "OperationOutcome", "issue": [
+            {"severity": "error", "code": "invalid", "diagnostics": words,
+             "expression": [expression]},
+            {"severity": "error", "code": "invalid", "diagnostics": "Also this"}]})
+
+
+def post_review_api(client: FlaskClient, launch_id: str, review: dict[str, Any]) -> Any:
+    """POST the review JSON to the API with the launch's CSRF token."""
+    api = f"/l/{launch_id}/api"
+    token = client.get(f"{api}/context").get_json()["csrf_token"]
+    return client.post(f"{api}/goals/g-pain/reviews", json=review,
+                       headers={"X-CSRF-Token": token, "Origin": APP})
+
+
 @pytest.mark.parametrize(
     ("path", "expression", "field"),
     [
@@ -223,12 +241,7 @@ def test_a_refused_review_shows_the_ehrs_words_beside_the_field_and_keeps_the_en
     client: FlaskClient, launched: str, gateway: FakeGateway, path: str, expression: str,
     field: str,
 ) -> None:
-    gateway.review_error = FhirInvalid(
-        "The EHR rejected the content", status=422, path=path,
-        outcome={"resourceType": "OperationOutcome", "issue": [
-            {"severity": "error", "code": "invalid", "diagnostics": "Not <b>allowed</b>",
-             "expression": [expression]},
-            {"severity": "error", "code": "invalid", "diagnostics": "Also this"}]})
+    gateway.review_error = review_refusal(path, expression, "Not <b>allowed</b>")
     response = post(client, f"/l/{launched}/goals/g-pain/review", review_fields(client, launched))
     html = response.get_data(as_text=True)
     assert response.status_code == 502
@@ -252,19 +265,11 @@ def test_the_review_api_gives_a_refusal_with_each_issue_on_its_field(
     where: str,
 ) -> None:
     # smart.md 81: an integration gets what the page shows, in JSON.
-    gateway.review_error = FhirInvalid(
-        "The EHR rejected the content", status=422, path=path,
-        outcome={"resourceType": "OperationOutcome", "issue": [
-            {"severity": "error", "code": "invalid", "diagnostics": "Not allowed",
-             "expression": [expression]},
-            {"severity": "error", "code": "invalid", "diagnostics": "Also this"}]})
-    api = f"/l/{launched}/api"
-    token = client.get(f"{api}/context").get_json()["csrf_token"]
+    gateway.review_error = review_refusal(path, expression, "Not allowed")
     review = {"gas_score": -1, "achievement_status": "improving", "note": "Walked twice",
               "decision": "revise", "peg": {"pain": 5, "enjoyment": 6, "activity": 5},
               "base_version": "3"}
-    answer = client.post(f"{api}/goals/g-pain/reviews", json=review,
-                         headers={"X-CSRF-Token": token, "Origin": APP})
+    answer = post_review_api(client, launched, review)
     assert answer.status_code == 422, answer.get_data(as_text=True)
     body = answer.get_json()
     assert body["error"] == "rejected"
@@ -281,11 +286,8 @@ def test_the_review_api_leaves_an_outage_to_the_one_error_handler(
 ) -> None:
     gateway.review_error = FhirUnavailable("The EHR did not answer", status=503,
                                            path="/fhir/Goal/g-pain")
-    api = f"/l/{launched}/api"
-    token = client.get(f"{api}/context").get_json()["csrf_token"]
     review = {"gas_score": 0, "achievement_status": "improving", "decision": "continue"}
-    answer = client.post(f"{api}/goals/g-pain/reviews", json=review,
-                         headers={"X-CSRF-Token": token, "Origin": APP})
+    answer = post_review_api(client, launched, review)
     assert answer.status_code == 503
     assert answer.get_json()["error"] == "ehr_unavailable"
     assert "issues" not in answer.get_json()

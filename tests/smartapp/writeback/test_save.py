@@ -108,13 +108,18 @@ def test_a_transaction_replayed_by_the_ehr_says_nothing_new_was_written() -> Non
     assert not any(w.created for w in result.written)
 
 
-@responses.activate
-def test_a_lost_transaction_answer_is_reconciled_by_conditional_creates() -> None:
-    # The server committed, the answer timed out: the conditional creates find the set.
+def lose_the_transaction_answer_after_it_committed() -> None:
+    """The Bundle's answer times out; each conditional create then matches (200) what it wrote."""
     responses.post(f"{BASE}/", body=requests.ReadTimeout("lost"))
     responses.post(f"{BASE}/Goal", json=created("Goal", "g1"), status=200)
     responses.post(f"{BASE}/CarePlan", json=created("CarePlan", "c1"), status=200)
     responses.post(f"{BASE}/Observation", json=created("Observation", "o1"), status=200)
+
+
+@responses.activate
+def test_a_lost_transaction_answer_is_reconciled_by_conditional_creates() -> None:
+    # The server committed, the answer timed out: the conditional creates find the set.
+    lose_the_transaction_answer_after_it_committed()
     result = run_save(Strategy.TRANSACTION, provenance=False)
     assert result.complete
     assert result.strategy is Strategy.TRANSACTION
@@ -197,10 +202,7 @@ def test_a_transaction_carrying_provenance_is_sent_once_then_reconciled() -> Non
     # smart.md 73, 76: a re-sent Bundle would attest the same write twice (a Provenance has no
     # identifier to match). Sent once; the conditional creates find the set; nothing was
     # created by them, so no second Provenance is written either.
-    responses.post(f"{BASE}/", body=requests.ReadTimeout("lost"))
-    responses.post(f"{BASE}/Goal", json=created("Goal", "g1"), status=200)
-    responses.post(f"{BASE}/CarePlan", json=created("CarePlan", "c1"), status=200)
-    responses.post(f"{BASE}/Observation", json=created("Observation", "o1"), status=200)
+    lose_the_transaction_answer_after_it_committed()
     result = run_save(Strategy.TRANSACTION)
     assert result.complete
     assert [c.request.path_url for c in responses.calls].count("/fhir/") == 1
