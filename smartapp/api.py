@@ -32,9 +32,8 @@ from smartapp.store.drafts import (
     IdempotencyStore,
 )
 from smartapp.views import ehr
-from smartapp.views.refusal import CONTENT_REFUSED
+from smartapp.views.refusal import placed_review_refusal
 from smartapp.web import LaunchSession, current_launch, launched_view, services
-from smartapp.writeback.placement import place_review_issues
 from smartapp.writeback.review import Conflict
 
 bp = Blueprint("api", __name__)
@@ -243,12 +242,11 @@ def post_review(launch_id: str, goal_id: str) -> Response:
             current_launch(), goal_id, review, base_version=version, review_key=key
         )
     except FhirError as exc:
-        if exc.status not in CONTENT_REFUSED or not exc.issues:
-            raise  # the one error handler answers it
         # The EHR's issues, each on the review field it concerns where that can be known, as
-        # the plans API and the review page place them.
-        placed = place_review_issues(exc.issues, request_path=exc.path,
-                                     gas=review.gas_score is not None, peg=review.peg is not None)
+        # the review page places them.
+        placed = placed_review_refusal(exc, review)
+        if placed is None:
+            raise  # the one error handler answers it
         raise AppError(422, "rejected", "The EHR did not accept the review.",
                        details={"issues": [p.to_dict() for p in placed]}) from exc
     if isinstance(result, Conflict):

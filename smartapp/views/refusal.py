@@ -17,7 +17,7 @@ from rehab.review import GoalReview
 from smartapp import forms
 from smartapp.gateway.errors import FhirError
 from smartapp.views.words import MOST_SAID, SAID_LENGTH, error_words, said
-from smartapp.writeback.placement import place_review_issues
+from smartapp.writeback.placement import PlacedIssue, place_review_issues
 
 # Statuses of a refusal about the content: checking the plan can help (FHIR R4 http.html).
 CONTENT_REFUSED = (400, 422)
@@ -176,12 +176,20 @@ def by_goal(
     return {g: tuple(m) for g, m in goals.items()}, tuple(rest[: most * 2])
 
 
+def placed_review_refusal(exc: FhirError, review: GoalReview) -> tuple[PlacedIssue, ...] | None:
+    """The EHR's issues with a refused review write, each on its review field where known;
+    None when the error is not a refusal of the content (an outage, an ended session)."""
+    if exc.status not in CONTENT_REFUSED or not exc.issues:
+        return None
+    return place_review_issues(exc.issues, request_path=exc.path,
+                               gas=review.gas_score is not None, peg=review.peg is not None)
+
+
 def on_review(exc: FhirError, review: GoalReview) -> tuple[dict[str, tuple[str, ...]], str]:
     """A refused review: the EHR's issues by review field, and the words at the top."""
-    if exc.status not in CONTENT_REFUSED or not exc.issues:
+    placed = placed_review_refusal(exc, review)
+    if placed is None:
         return {}, f"Not saved: {error_words(exc)}"
-    placed = place_review_issues(exc.issues, request_path=exc.path,
-                                 gas=review.gas_score is not None, peg=review.peg is not None)
     errors: dict[str, list[str]] = {}
     unplaced: list[str] = []
     for item in placed:
