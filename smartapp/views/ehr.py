@@ -34,8 +34,6 @@ from smartapp.writeback.review import Conflict, ReviewResult, read_goal, save_re
 from smartapp.writeback.save import save_plan
 
 MAX_STYLES = 64
-# The context follows a search to 4 pages; the review reads the care plans to the same bound.
-CARE_PLAN_PAGES = 4
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -190,7 +188,8 @@ def care_plans(launch: LaunchSession) -> CarePlanRead:
     spec = next(s for s in specs if s.name == "care_plans")
     if launch.tenant.quirk("activity_style_reference") and not launch.tenant.quirk("no_include"):
         spec = replace(spec, params=(*spec.params, ("_include", "CarePlan:activity-reference")))
-    (found,) = fetch_all(fhir_client(launch), [spec], max_pages=CARE_PLAN_PAGES).results
+    # fetch_all's page bound is the context's too.
+    (found,) = fetch_all(fhir_client(launch), [spec]).results
     error = found.error
     if isinstance(error, FhirUnavailable):
         status = f" (HTTP {error.status})" if error.status else ""
